@@ -1,0 +1,1 @@
+"""Prefect flows: thin wrappers that run the library's stages as tasks."""

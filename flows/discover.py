@@ -1,0 +1,144 @@
+"""The `discover` flow: a clinic profile in, a ranked prospect CSV out.
+
+Each task wraps one library stage. A source that fails makes the run partial (recorded in
+`run.json` and the flow's artifacts), never failed; the flow fails only when no source
+answered. Source tasks retry transient failures (unreachable, rate limited) after the HTTP
+client's own bounded retries have run out.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.states import Failed, State
+
+from prospecting import discovery
+from prospecting.config import ClinicProfile, load_profile
+from prospecting.errors import RateLimited, Unavailable
+from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
+
+
+def _transient(task: Any, task_run: Any, state: State[Any]) -> bool:
+    return isinstance(state.data, Unavailable | RateLimited)
+
+
+@task(name="locate")
+def locate_task(profile: ClinicProfile, near: str | None, offline: bool) -> Point:
+    return discovery.search_centre(profile, near, offline)
+
+
+@task(name="fetch-source", task_run_name="fetch-{source}", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_transient)
+def fetch_task(profile: ClinicProfile, source: str, centre: Point, offline: bool) -> SourceResult:
+    return discovery.fetch_source(profile, source, centre, offline)
+
+
+@task(name="classify")
+def classify_task(listings: list[Listing]) -> list[ClassifiedListing]:
+    return discovery.classify_listings(listings)
+
+
+@task(name="match")
+def match_task(classified: list[ClassifiedListing]) -> list[Prospect]:
+    return discovery.match_listings(classified)
+
+
+@task(name="rank")
+def rank_task(prospects: list[Prospect], profile: ClinicProfile, centre: Point) -> list[RankedProspect]:
+    return discovery.rank_partners(prospects, profile, centre)
+
+
+@task(name="export")
+def export_task(
+    folder: str, ranked: list[RankedProspect], prospects: list[Prospect], centre: Point, date: str, summary: dict[str, Any]
+) -> discovery.ExportPaths:
+    return discovery.write_exports(Path(folder), ranked, prospects, centre, date, summary)
+
+
+@flow(name="discover", log_prints=True)
+def discover(
+    clinic: str = "config/clinic.example.toml",
+    near: str | None = None,
+    radius: str | None = None,
+    sources: list[str] | None = None,
+    offline: bool = False,
+    settings: dict[str, Any] | None = None,
+) -> dict[str, Any] | State[Any]:
+    """Find, classify, merge, rank and export prospects around a clinic (or `near` a place).
+
+    `radius` ("5mi", "8km") and `sources` override the profile; `settings` overrides other
+    profile fields by dotted name (e.g. `{"overpass.endpoints": [...]}`); `offline` answers
+    only from the HTTP cache.
+    """
+    logger = get_run_logger()
+    overrides = dict(settings or {})
+    if radius:
+        overrides["radius"] = radius
+    if sources:
+        overrides["sources"] = sources
+    profile = load_profile(clinic, overrides)
+    centre = locate_task(profile, near, offline)
+
+    futures = {name: fetch_task.submit(profile, name, centre, offline) for name in profile.sources}
+    source_report: dict[str, dict[str, Any]] = {}
+    listings: list[Listing] = []
+    for name, future in futures.items():
+        future.wait()
+        outcome = future.state.result(raise_on_failure=False)
+        if isinstance(outcome, SourceResult):
+            listings.extend(outcome.listings)
+            source_report[name] = {"status": "ok", "listings": len(outcome.listings), "dropped": outcome.dropped, "attribution": outcome.attribution}
+        else:
+            message = str(outcome) if isinstance(outcome, BaseException) else "did not finish"
+            logger.warning("source %s failed: %s", name, message)
+            source_report[name] = {"status": "failed", "error": message}
+
+    failed = [n for n, r in source_report.items() if r["status"] != "ok"]
+    if len(failed) == len(source_report):
+        errors = "; ".join(f"{n}: {source_report[n]['error']}" for n in failed)
+        return Failed(message=f"no source answered ({errors})")
+
+    classified = classify_task(listings)
+    prospects = match_task(classified)
+    ranked = rank_task(prospects, profile, centre)
+    date = discovery.run_date(profile)
+    folder = discovery.output_folder(profile, near)
+    summary: dict[str, Any] = {
+        "clinic": profile.name,
+        "profile": profile.source_file,
+        "near": near,
+        "centre": {"latitude": centre.latitude, "longitude": centre.longitude},
+        "radius_km": round(profile.radius_km, 3),
+        "niche": profile.niche,
+        "date": date,
+        "partial": bool(failed),
+        "sources": source_report,
+        "counts": {
+            "listings": len(listings),
+            "prospects": len(prospects),
+            "partners": len(ranked),
+            "excluded": len(prospects) - len(ranked),
+        },
+        "attribution": sorted({r["attribution"] for r in source_report.values() if r.get("attribution")}),
+    }
+    paths = export_task(str(folder), ranked, prospects, centre, date, summary)
+    summary["files"] = {k: str(v) for k, v in paths.__dict__.items()}
+    _publish(summary, ranked)
+    return summary
+
+
+def _publish(summary: dict[str, Any], ranked: list[RankedProspect]) -> None:
+    """Prefect artifacts: the top prospects and a short run report (escaped by Prefect's renderer)."""
+    top = [
+        {"rank": r.rank, "name": html.escape(r.prospect.name), "category": r.prospect.classification.subcategory, "fit_score": r.fit_score}
+        for r in ranked[:20]
+    ]
+    create_table_artifact(top, key="top-prospects", description=f"Top prospects for {summary['clinic']}")
+    lines = [f"# Discovery for {html.escape(summary['clinic'])} ({summary['date']})", ""]
+    lines += [f"- {k}: {v}" for k, v in summary["counts"].items()]
+    lines += [f"- source {n}: {r['status']}" + (f" ({html.escape(r['error'])})" if r.get("error") else "") for n, r in summary["sources"].items()]
+    create_markdown_artifact("\n".join(lines), key="discovery-report")
+

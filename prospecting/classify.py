@@ -1,0 +1,125 @@
+"""Put each listing in a partner category, with the evidence that put it there.
+
+The rules are data (`config/categories.toml`); this module only applies them. Version 1 reads
+source labels and names; website facts join the evidence in a later stage.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from prospecting.errors import ConfigError
+from prospecting.models import Classification, ClassifiedListing, Listing
+from prospecting.resources import config_dir, config_table
+
+CATEGORIES = ("fitness", "direct_primary_care", "functional_medicine", "competitor", "other")
+PARTNER_CATEGORIES = ("fitness", "direct_primary_care", "functional_medicine")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    category: str
+    subcategory: str
+    weight: float
+    labels: frozenset[str]
+    labels_all: frozenset[str]
+    name: tuple[re.Pattern[str], ...]
+    require_all: bool
+
+    def evidence(self, listing: Listing, labels: frozenset[str]) -> str | None:
+        """A readable line of evidence when the rule matches, else None."""
+        found: list[str] = []
+        conditions: list[bool] = []
+        if self.labels:
+            hit = sorted(self.labels & labels)
+            conditions.append(bool(hit))
+            if hit:
+                found.append(f"{listing.source} label {hit[0]}")
+        if self.labels_all:
+            conditions.append(self.labels_all <= labels)
+            if conditions[-1]:
+                found.append(f"{listing.source} labels {' + '.join(sorted(self.labels_all))}")
+        if self.name:
+            texts = [t for t in (listing.name, listing.brand, listing.operator) if t]
+            match = next((m for p in self.name for t in texts if (m := p.search(t))), None)
+            conditions.append(match is not None)
+            if match is not None:
+                found.append(f'name "{match.string}" says "{match.group(0).strip()}"')
+        matched = all(conditions) if self.require_all else any(conditions)
+        return "; ".join(found) if matched and conditions else None
+
+
+@dataclass(frozen=True)
+class Rules:
+    rules: tuple[Rule, ...]
+    precedence: tuple[str, ...]
+
+
+def normalise_label(label: str) -> str:
+    """`"Yoga Studio"` -> `"yoga_studio"`; OSM `key=value` labels keep their `=` and `:`."""
+    return re.sub(r"[\s\-/]+", "_", label.strip().lower())
+
+
+def load_rules(table: Mapping[str, Any] | None = None) -> Rules:
+    """Rules from `config/categories.toml` (or a table of the same shape), checked."""
+    where = str(config_dir() / "categories.toml")
+    table = config_table("categories") if table is None else table
+    precedence = tuple(table.get("precedence", CATEGORIES))
+    if sorted(precedence) != sorted(CATEGORIES):
+        raise ConfigError(f"{where}: precedence: {list(precedence)} (expected each of {', '.join(CATEGORIES)} once)")
+    rules: list[Rule] = []
+    for n, raw in enumerate(table.get("rule", [])):
+        at = f"{where}: rule[{n}] ({raw.get('id', '?')})"
+        if raw.get("category") not in CATEGORIES:
+            raise ConfigError(f"{at}: category: {raw.get('category')!r} (expected one of {', '.join(CATEGORIES)})")
+        weight = raw.get("weight")
+        if not isinstance(weight, int | float) or not 0 < weight <= 1:
+            raise ConfigError(f"{at}: weight: {weight!r} (expected a number in (0, 1])")
+        if raw.get("require", "any") not in ("any", "all"):
+            raise ConfigError(f"{at}: require: {raw.get('require')!r} (expected any or all)")
+        try:
+            patterns = tuple(re.compile(p, re.IGNORECASE) for p in raw.get("name", []))
+        except re.error as e:
+            raise ConfigError(f"{at}: name: bad regular expression: {e}") from e
+        rules.append(
+            Rule(
+                id=str(raw.get("id", f"rule{n}")),
+                category=raw["category"],
+                subcategory=str(raw.get("subcategory", raw["category"])),
+                weight=float(weight),
+                labels=frozenset(normalise_label(x) for x in raw.get("labels", [])),
+                labels_all=frozenset(normalise_label(x) for x in raw.get("labels_all", [])),
+                name=patterns,
+                require_all=raw.get("require", "any") == "all",
+            )
+        )
+    return Rules(tuple(rules), precedence)
+
+
+def classify(listing: Listing, rules: Rules) -> Classification:
+    labels = frozenset(normalise_label(c) for c in listing.categories)
+    score: dict[str, float] = {}
+    best: dict[str, Rule] = {}
+    evidence: dict[str, list[str]] = {}
+    for rule in rules.rules:
+        line = rule.evidence(listing, labels)
+        if line is None:
+            continue
+        score[rule.category] = 1 - (1 - score.get(rule.category, 0.0)) * (1 - rule.weight)
+        if rule.category not in best or rule.weight > best[rule.category].weight:
+            best[rule.category] = rule
+        evidence.setdefault(rule.category, []).append(line)
+    if not score:
+        return Classification("other", "unclassified", 0.0, ("no category signal in labels or name",))
+    order = {c: i for i, c in enumerate(rules.precedence)}
+    winner = max(score, key=lambda c: (round(score[c], 9), -order[c]))
+    return Classification(winner, best[winner].subcategory, round(score[winner], 3), tuple(dict.fromkeys(evidence[winner])))
+
+
+def classify_all(listings: Iterable[Listing], rules: Rules | None = None) -> list[ClassifiedListing]:
+    rules = rules or load_rules()
+    return [ClassifiedListing(listing, classify(listing, rules)) for listing in listings]

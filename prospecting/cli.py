@@ -1,0 +1,244 @@
+"""The `prospect` command: parse, call the library (or the flow), print, exit with a status.
+
+Exit statuses: 0 done; 1 unexpected internal error; 2 bad input (profile, options, input
+files); 3 no data (geocoding failed, no source answered, offline cache miss); 4 partial run
+(some sources failed; the outputs hold what the others gave).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from prospecting import __version__
+from prospecting.errors import ConfigError, GeocodeError, InputError, ProspectingError, SourceError
+
+EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_PARTIAL = 1, 2, 3, 4
+DEFAULT_CLINIC = "config/clinic.toml"
+EXAMPLE_CLINIC = "config/clinic.example.toml"
+
+
+def _exit_status(error: ProspectingError) -> int:
+    if isinstance(error, ConfigError | InputError):
+        return EXIT_BAD_INPUT
+    if isinstance(error, GeocodeError | SourceError):
+        return EXIT_NO_DATA
+    return EXIT_INTERNAL
+
+
+class _Cli(click.Group):
+    """Turns library errors into one line on stderr and an exit status; --debug shows tracebacks."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ProspectingError as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"prospect: {e}", err=True)
+            ctx.exit(_exit_status(e))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"prospect: internal error: {type(e).__name__}: {e} (run with --debug for the traceback)", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Cli)
+@click.version_option(__version__, prog_name="prospect")
+@click.option("--debug", is_flag=True, help="Show full tracebacks instead of one-line errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Find and rank referral partners (fitness, direct primary care, functional medicine) near a clinic."""
+    ctx.obj = {"debug": debug}
+
+
+def _clinic_path(clinic: str | None) -> Path:
+    if clinic:
+        return Path(clinic)
+    if Path(DEFAULT_CLINIC).exists():
+        return Path(DEFAULT_CLINIC)
+    raise ConfigError(f"{DEFAULT_CLINIC}: file not found (copy {EXAMPLE_CLINIC} to {DEFAULT_CLINIC} and edit it, or pass --clinic FILE)")
+
+
+def _overrides(radius: str | None, sources: str | None) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    if radius:
+        overrides["radius"] = radius
+    if sources:
+        overrides["sources"] = [s.strip() for s in sources.split(",") if s.strip()]
+    return overrides
+
+
+def _run_flow(clinic: Path, near: str | None, offline: bool, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Run the discover flow (a temporary Prefect server starts if none is configured)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.discover import discover
+
+    state = discover(clinic=str(clinic), near=near, offline=offline, settings=overrides, return_state=True)
+    if state.is_failed():
+        outcome = state.result(raise_on_failure=False)
+        if isinstance(outcome, Exception):
+            raise outcome
+        raise SourceError(state.message or "the discover flow failed")
+    result: dict[str, Any] = state.result()
+    return result
+
+
+def _report(summary: dict[str, Any]) -> int:
+    counts = summary["counts"]
+    files = summary["files"]
+    click.echo(
+        f"{counts['partners']} partner prospects ranked, {counts['excluded']} competitors and others set apart, "
+        f"from {counts['listings']} listings."
+    )
+    for name, report in summary["sources"].items():
+        if report["status"] != "ok":
+            click.echo(f"source {name} failed: {report['error']}", err=True)
+    click.echo(f"Ranked prospects: {files['prospects']}")
+    click.echo(f"Set apart:        {files['excluded']}")
+    click.echo(f"Run summary:      {files['summary']}")
+    click.echo("Data: " + "; ".join(summary["attribution"]))
+    if summary["partial"]:
+        click.echo("This run is partial: the sources above failed; rerun later to fill the gaps.", err=True)
+        return EXIT_PARTIAL
+    return 0
+
+
+@cli.command()
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+@click.option("--near", help="Search around this place or LAT,LON instead of the clinic.")
+@click.option("--radius", help="Search radius with units, e.g. 5mi or 8km (overrides the profile).")
+@click.option("--sources", help="Comma-separated sources to query (overrides the profile), e.g. osm.")
+@click.option("--offline", is_flag=True, help="Answer only from the HTTP cache; name any request it lacks.")
+@click.pass_context
+def discover(ctx: click.Context, clinic: str | None, near: str | None, radius: str | None, sources: str | None, offline: bool) -> None:
+    """Run a discovery: find, classify, merge, rank and export prospects."""
+    from prospecting import discovery
+    from prospecting.config import load_profile
+
+    path = _clinic_path(clinic)
+    overrides = _overrides(radius, sources)
+    profile = load_profile(path, overrides)
+    # Locate before starting Prefect so the common failures (no network, unknown address) come back in one line.
+    discovery.search_centre(profile, near, offline)
+    ctx.exit(_report(_run_flow(path, near, offline, overrides)))
+
+
+@cli.command()
+@click.option("--output", "output_dir", default="output", show_default=True, help="Folder for the demo's exports.")
+@click.pass_context
+def demo(ctx: click.Context, output_dir: str) -> None:
+    """Run the whole discovery offline on the bundled sample area (Charleston, SC)."""
+    from prospecting.demo.server import FixtureServer, demo_handler
+    from prospecting.resources import config_dir
+
+    cache = Path(output_dir) / ".cache" / "demo"
+    shutil.rmtree(cache, ignore_errors=True)  # the local server's port changes: old entries are useless
+    with FixtureServer(demo_handler()) as server:
+        overrides = {
+            "overpass.endpoints": [f"{server.url}/api/interpreter"],
+            "nominatim.url": server.url,
+            "cache.dir": str(cache),
+            "output_dir": output_dir,
+        }
+        click.echo(f"Demo: the sample area is served by a local stand-in for Overpass and Nominatim at {server.url}")
+        summary = _run_flow(config_dir() / "clinic.example.toml", None, False, overrides)
+    ctx.exit(_report(summary))
+
+
+@cli.command()
+@click.argument("source")
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+@click.option("--near", help="Search around this place or LAT,LON instead of the clinic.")
+@click.option("--radius", help="Search radius with units, e.g. 5mi or 8km.")
+@click.option("--offline", is_flag=True, help="Answer only from the HTTP cache.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+def fetch(source: str, clinic: str | None, near: str | None, radius: str | None, offline: bool, out: str) -> None:
+    """Write one source's normalised listings to a CSV (no classification, no Prefect)."""
+    from prospecting import discovery, export
+    from prospecting.config import load_profile
+
+    profile = load_profile(_clinic_path(clinic), _overrides(radius, source))
+    centre = discovery.search_centre(profile, near, offline)
+    result = discovery.fetch_source(profile, source, centre, offline)
+    count = export.write_csv(Path(out), export.LISTING_COLUMNS, (export.listing_row(x) for x in result.listings))
+    dropped = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items())) or "none"
+    click.echo(f"{count} listings from {source} written to {out} (dropped: {dropped}). {result.attribution}")
+
+
+@cli.command()
+@click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+def classify(input_file: str, out: str) -> None:
+    """Add category, subcategory, confidence and evidence to each row of a CSV or GeoJSON file."""
+    from prospecting import export
+    from prospecting.classify import classify as classify_one
+    from prospecting.classify import load_rules
+    from prospecting.listings_io import read_table, table_listings
+
+    table = read_table(Path(input_file))
+    rules = load_rules()
+    added = ["category", "subcategory", "confidence", "evidence"]
+    rows = []
+    for row, listing in zip(table.rows, table_listings(table), strict=True):
+        c = classify_one(listing, rules)
+        rows.append(row | {"category": c.category, "subcategory": c.subcategory, "confidence": c.confidence, "evidence": "; ".join(c.evidence)})
+    columns = table.columns + [c for c in added if c not in table.columns]
+    export.write_csv(Path(out), columns, rows)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["category"]] = counts.get(row["category"], 0) + 1
+    click.echo(f"{len(rows)} rows classified into {out}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    _echo_skipped(table.skipped)
+
+
+@cli.command()
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+def dedupe(inputs: tuple[str, ...], out: str) -> None:
+    """Give rows that describe the same business one prospect_id (with or without coordinates)."""
+    from prospecting import export
+    from prospecting.listings_io import read_table, table_listings
+    from prospecting.match import group_listings, prospect_id
+
+    listings = []
+    seen: dict[tuple[str, str], str] = {}
+    for name in inputs:
+        table = read_table(Path(name))
+        for line, listing in enumerate(table_listings(table), start=2):
+            key = (listing.source, listing.source_id)
+            if key in seen:
+                raise InputError(f"{name}: line {line}: id {listing.source_id!r} of source {listing.source!r} repeats {seen[key]} (expected unique ids)")
+            seen[key] = f"{name} line {line}"
+            listings.append(listing)
+        _echo_skipped(table.skipped)
+    groups = group_listings(listings)
+    rows: list[dict[str, Any]] = [{} for _ in listings]
+    for group in groups:
+        pid = prospect_id(listings[i].key for i in group)
+        for i in group:
+            x = listings[i]
+            rows[i] = {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": len(group)}
+    export.write_csv(Path(out), ["source", "id", "prospect_id", "name", "cluster_size"], rows)
+    click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
+
+
+def _echo_skipped(skipped: dict[str, int]) -> None:
+    for reason, count in skipped.items():
+        click.echo(f"warning: {count} rows with {reason}", err=True)
+
+
+def main() -> None:
+    cli(prog_name="prospect")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The bundled demo area and the local server that plays Overpass and Nominatim for it."""

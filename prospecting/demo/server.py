@@ -1,0 +1,128 @@
+"""A small HTTP server on 127.0.0.1 that answers like a public service, from local data.
+
+The demo uses it to play Overpass and Nominatim with the bundled sample area, so the demo goes
+through the real HTTP client and source adapters with no network. Tests use it to play those
+services' failure modes. Every request it sees is recorded in `requests`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from prospecting.resources import demo_data_dir
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    form: dict[str, list[str]]
+    headers: dict[str, str]
+    at: float
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int = 200
+    body: str | bytes = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+Handler = Callable[[Seen], Reply]
+
+
+class FixtureServer:
+    """`with FixtureServer(handler) as server: server.url` -> "http://127.0.0.1:PORT"."""
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+        self.requests: list[Seen] = []
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._request_class())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> FixtureServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def _request_class(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class _Request(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+                pass
+
+            def _answer(self) -> None:
+                parts = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+                seen = Seen(
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query),
+                    form=parse_qs(body),
+                    headers={k: v for k, v in self.headers.items()},
+                    at=time.monotonic(),
+                )
+                server.requests.append(seen)
+                reply = server.handler(seen)
+                payload = reply.body.encode() if isinstance(reply.body, str) else reply.body
+                self.send_response(reply.status)
+                self.send_header("Content-Type", reply.content_type)
+                self.send_header("Content-Length", str(len(payload)))
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = _answer
+            do_POST = _answer
+
+        return _Request
+
+
+OVERPASS_SYNTAX_ERROR = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html>\n<html><head><title>OSM3S Response</title></head>'
+    '<body><p><strong style="color:#FF0000">Error</strong>: line 1: parse error: Unknown type "nwrx" </p></body></html>'
+)
+
+
+def demo_handler(data_dir: Path | None = None) -> Handler:
+    """Overpass and Nominatim as they answer for the demo area (Charleston, SC)."""
+    folder = data_dir or demo_data_dir()
+    overpass = (folder / "overpass.json").read_text(encoding="utf-8")
+    nominatim = json.loads((folder / "nominatim_search.json").read_text(encoding="utf-8"))
+
+    def handle(seen: Seen) -> Reply:
+        if seen.path.endswith("/api/interpreter"):
+            query = (seen.form.get("data") or seen.query.get("data") or [""])[0]
+            if "[out:json]" in query and "around:" in query:
+                return Reply(body=overpass)
+            return Reply(400, OVERPASS_SYNTAX_ERROR, content_type="text/html; charset=utf-8")
+        if seen.path.endswith("/search"):
+            wanted = nominatim[0]["display_name"].split(",")[0:2]
+            asked = (seen.query.get("q") or [""])[0].lower()
+            found = "king street" in asked and wanted[0].strip() in asked
+            return Reply(body=json.dumps(nominatim if found else []))
+        return Reply(404, "<html><body>Not found</body></html>", content_type="text/html")
+
+    return handle

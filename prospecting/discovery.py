@@ -1,0 +1,120 @@
+"""The stage functions a discovery run is made of, over plain data.
+
+`flows/discover.py` wraps each in a Prefect task; `prospect fetch` and the tests call them
+directly. Whether the run starts from an address, `--near` or a point, it goes through the
+same chain: locate -> fetch each source -> classify -> match -> rank -> export.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prospecting import classify, export, match, rank
+from prospecting.config import ClinicProfile, slugify
+from prospecting.geo import haversine_km
+from prospecting.geocode import NOMINATIM_MIN_DELAY, locate, parse_lat_lon
+from prospecting.http import HttpClient, HttpSettings
+from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
+from prospecting.sources import SOURCES
+
+
+def http_client(profile: ClinicProfile, offline: bool = False) -> HttpClient:
+    nominatim_host = profile.nominatim_url.split("://", 1)[-1].split("/", 1)[0]
+    return HttpClient(
+        HttpSettings(
+            user_agent=profile.user_agent,
+            cache_path=profile.cache_dir / "http.sqlite",
+            expire_after=timedelta(days=profile.listing_cache_days),
+            min_interval={nominatim_host: NOMINATIM_MIN_DELAY},
+            offline=offline,
+        )
+    )
+
+
+def search_centre(profile: ClinicProfile, near: str | None = None, offline: bool = False) -> Point:
+    with http_client(profile, offline) as client:
+        return locate(
+            client,
+            place=near,
+            latitude=profile.latitude,
+            longitude=profile.longitude,
+            address=profile.address,
+            nominatim_url=profile.nominatim_url,
+            country=profile.country,
+        )
+
+
+def fetch_source(profile: ClinicProfile, source: str, centre: Point, offline: bool = False) -> SourceResult:
+    """One source's listings within the radius; those the source returns beyond it are dropped and counted."""
+    with http_client(profile, offline) as client:
+        result = SOURCES[source].from_profile(profile, client).listings_near(centre, profile.radius_m)
+    kept: list[Listing] = []
+    dropped = dict(result.dropped)
+    for listing in result.listings:
+        point = listing.point
+        if point is not None and haversine_km(centre, point) > profile.radius_km:
+            dropped["outside_radius"] = dropped.get("outside_radius", 0) + 1
+        else:
+            kept.append(listing)
+    return SourceResult(result.source, tuple(kept), dropped, result.attribution)
+
+
+def classify_listings(listings: list[Listing]) -> list[ClassifiedListing]:
+    return classify.classify_all(listings)
+
+
+def match_listings(classified: list[ClassifiedListing]) -> list[Prospect]:
+    return match.match_prospects(classified)
+
+
+def rank_partners(prospects: list[Prospect], profile: ClinicProfile, centre: Point) -> list[RankedProspect]:
+    partners = [p for p in prospects if p.classification.category in classify.PARTNER_CATEGORIES]
+    return rank.rank_prospects(partners, centre, profile.radius_km, rank.Scoring.for_niche(profile.niche))
+
+
+def output_folder(profile: ClinicProfile, near: str | None) -> Path:
+    folder = profile.output_dir / profile.slug
+    if near and parse_lat_lon(near) is None:
+        folder = folder / slugify(near)
+    elif near:
+        folder = folder / slugify(f"near-{near}")
+    return folder
+
+
+def run_date(profile: ClinicProfile) -> str:
+    return datetime.now(ZoneInfo(profile.timezone)).date().isoformat()
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    prospects: Path
+    dated: Path
+    excluded: Path
+    summary: Path
+
+
+def write_exports(
+    folder: Path,
+    ranked: list[RankedProspect],
+    prospects: list[Prospect],
+    centre: Point,
+    date: str,
+    summary: dict[str, Any],
+) -> ExportPaths:
+    excluded = [p for p in prospects if p.classification.category not in classify.PARTNER_CATEGORIES]
+    rows = export.ranked_rows(ranked, centre, date)
+    paths = ExportPaths(
+        prospects=folder / "prospects-latest.csv",
+        dated=folder / f"prospects-{date}.csv",
+        excluded=folder / "excluded-latest.csv",
+        summary=folder / "run.json",
+    )
+    export.write_csv(paths.dated, export.PROSPECT_COLUMNS, rows)
+    export.write_csv(paths.prospects, export.PROSPECT_COLUMNS, rows)
+    export.write_csv(paths.excluded, export.PROSPECT_COLUMNS, export.excluded_rows(excluded, centre, date))
+    export.write_json(paths.summary, summary | {"files": {k: str(v) for k, v in paths.__dict__.items()}})
+    return paths

@@ -1,0 +1,167 @@
+"""Write what a run found: the ranked prospect CSV (contract), the excluded CSV, listing CSVs.
+
+Every file is written whole or not at all (a temporary file in the same folder, then an atomic
+rename), and every text cell a spreadsheet would run as a formula is neutralised.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from prospecting.geo import KM_PER_MILE, haversine_km
+from prospecting.models import Listing, Point, Prospect, RankedProspect
+
+PROSPECT_COLUMNS = (
+    "rank prospect_id name category subcategory fit_score why distance_mi distance_km address city state "
+    "postcode phone website email instagram facebook latitude longitude sources first_seen last_seen status "
+    "stage next_step conversation_starter notes "
+    # beyond the contract: the parts of the score and where the data came from
+    "confidence evidence score_niche score_proximity score_evidence licence"
+).split()
+LISTING_COLUMNS = (
+    "id source name latitude longitude address city state postcode phone website email instagram facebook "
+    "categories brand operator fetched_at licence"
+).split()
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def neutralise(value: Any) -> str:
+    """A cell as text that no spreadsheet evaluates: formula-like text gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value) if value == value else ""
+    text = str(value)
+    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+        return "'" + text
+    return text
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda f: f.write(text))
+
+
+def atomic_write(path: Path, write: Any) -> None:
+    """Call `write(file)` on a temporary file beside `path`, then rename it over `path`.
+
+    A failure (or a kill) before the rename leaves the previous file untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Mapping[str, Any]]) -> int:
+    """Write rows (dicts) atomically with neutralised cells; returns the number of rows."""
+    count = 0
+
+    def write(f: io.TextIOBase) -> None:
+        nonlocal count
+        writer = csv.writer(f)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([neutralise(row.get(c)) for c in columns])
+            count += 1
+
+    atomic_write(path, write)
+    return count
+
+
+def _round(value: float | None, digits: int) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def prospect_row(p: Prospect, centre: Point, run_date: str) -> dict[str, Any]:
+    distance = haversine_km(centre, p.point) if p.point else None
+    c = p.classification
+    return {
+        "prospect_id": p.prospect_id,
+        "name": p.name,
+        "category": c.category,
+        "subcategory": c.subcategory,
+        "distance_mi": _round(distance / KM_PER_MILE if distance is not None else None, 3),
+        "distance_km": _round(distance, 3),
+        "address": p.address,
+        "city": p.city,
+        "state": p.state,
+        "postcode": p.postcode,
+        "phone": p.phone,
+        "website": p.website,
+        "email": p.email,
+        "instagram": p.instagram,
+        "facebook": p.facebook,
+        "latitude": p.latitude,
+        "longitude": p.longitude,
+        "sources": ";".join(p.members),
+        "last_seen": run_date,
+        "confidence": c.confidence,
+        "evidence": "; ".join(c.evidence),
+        "licence": ";".join(p.licences),
+    }
+
+
+def ranked_rows(ranked: Sequence[RankedProspect], centre: Point, run_date: str) -> list[dict[str, Any]]:
+    rows = []
+    for r in ranked:
+        row = prospect_row(r.prospect, centre, run_date)
+        row.update(
+            rank=r.rank,
+            fit_score=r.fit_score,
+            why=r.why,
+            score_niche=r.components["niche"],
+            score_proximity=r.components["proximity"],
+            score_evidence=r.components["evidence"],
+        )
+        rows.append(row)
+    return rows
+
+
+def excluded_rows(prospects: Sequence[Prospect], centre: Point, run_date: str) -> list[dict[str, Any]]:
+    """Competitors and `other`, nearest first within each category; no rank or score."""
+    rows = [prospect_row(p, centre, run_date) for p in prospects]
+    rows.sort(key=lambda r: (r["category"], r["distance_km"] if r["distance_km"] is not None else float("inf"), r["name"]))
+    return rows
+
+
+def listing_row(listing: Listing) -> dict[str, Any]:
+    return {
+        "id": listing.source_id,
+        "source": listing.source,
+        "name": listing.name,
+        "latitude": listing.latitude,
+        "longitude": listing.longitude,
+        "address": listing.address,
+        "city": listing.city,
+        "state": listing.state,
+        "postcode": listing.postcode,
+        "phone": listing.phone,
+        "website": listing.website,
+        "email": listing.email,
+        "instagram": listing.instagram,
+        "facebook": listing.facebook,
+        "categories": ";".join(listing.categories),
+        "brand": listing.brand,
+        "operator": listing.operator,
+        "fetched_at": listing.fetched_at,
+        "licence": listing.licence,
+    }
+
+
+def write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

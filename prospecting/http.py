@@ -1,0 +1,248 @@
+"""The one way prospecting talks HTTP: cache, pace, send, retry, classify the failure.
+
+Every remote call goes through `HttpClient`:
+
+* a persistent cache (requests-cache on SQLite); only 200 answers are stored, and a caller
+  that finds a 200 answer unusable (an Overpass `remark`) calls `forget` so it is never reused;
+* an identifying User-Agent and connect/read timeouts on every request;
+* a minimum interval between network requests to the same host (cache hits are not paced);
+* bounded retries on 429/500/502/503/504 and connection errors, waiting for `Retry-After`
+  when the server gives it and exponential back-off otherwise;
+* an offline mode that answers only from the cache and names the request it lacks.
+
+The clock and the sleep are parameters so that tests check pacing and back-off without waiting.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import requests_cache
+from requests.adapters import HTTPAdapter
+
+from prospecting.errors import BadResponse, OfflineMiss, RateLimited, Unavailable
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """How the client behaves; plain data so it can travel into Prefect tasks."""
+
+    user_agent: str
+    cache_path: Path
+    expire_after: timedelta = timedelta(days=7)
+    connect_timeout: float = 10.0
+    read_timeout: float = 60.0
+    max_retries: int = 3
+    backoff_base: float = 2.0
+    max_wait: float = 120.0
+    default_min_interval: float = 1.0
+    min_interval: Mapping[str, float] = field(default_factory=dict)
+    offline: bool = False
+
+
+class HostPacer:
+    """Keeps at least `interval(host)` seconds between the starts of requests to one host."""
+
+    def __init__(self, intervals: Mapping[str, float], default: float, clock: Clock, sleep: Sleep) -> None:
+        self._intervals = dict(intervals)
+        self._default = default
+        self._clock = clock
+        self._sleep = sleep
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self._host_locks: dict[str, threading.Lock] = {}
+
+    def interval(self, host: str) -> float:
+        return self._intervals.get(host, self._default)
+
+    def wait_turn(self, host: str) -> None:
+        with self._lock:
+            host_lock = self._host_locks.setdefault(host, threading.Lock())
+        with host_lock:
+            last = self._last.get(host)
+            if last is not None:
+                delay = self.interval(host) - (self._clock() - last)
+                if delay > 0:
+                    self._sleep(delay)
+            self._last[host] = self._clock()
+
+
+class _PacedAdapter(HTTPAdapter):
+    """Transport adapter: only requests that reach the network pass through it, so only they wait."""
+
+    def __init__(self, pacer: HostPacer) -> None:
+        super().__init__(max_retries=0)
+        self._pacer = pacer
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        self._pacer.wait_turn(urlsplit(request.url or "").netloc)
+        return super().send(request, *args, **kwargs)
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
+    """`Retry-After` as seconds (delta-seconds or an HTTP date), or None when absent or unreadable."""
+    value = (headers.get("Retry-After") or "").strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now())
+
+
+def describe_request(method: str, url: str, params: Mapping[str, Any] | None = None) -> str:
+    if params:
+        query = "&".join(f"{k}={v}" for k, v in params.items())
+        url = f"{url}?{query}"
+    return f"{method} {url}"
+
+
+class HttpClient:
+    """A cached, paced, retrying session. Use one per task or thread."""
+
+    def __init__(self, settings: HttpSettings, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.sleep = sleep
+        settings.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        self.session = requests_cache.CachedSession(
+            str(settings.cache_path),
+            backend="sqlite",
+            expire_after=settings.expire_after,
+            allowable_methods=("GET", "POST"),
+            allowable_codes=(200,),
+            stale_if_error=False,
+        )
+        self.session.headers["User-Agent"] = settings.user_agent
+        self.pacer = HostPacer(settings.min_interval, settings.default_min_interval, clock, sleep)
+        adapter = _PacedAdapter(self.pacer)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", url, **kwargs)
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        read_timeout: float | None = None,
+        expire_after: timedelta | None = None,
+        retries: int | None = None,
+        purpose: str = "",
+    ) -> requests.Response:
+        """Send (or answer from cache) and return a 2xx response, or raise a SourceError.
+
+        `purpose` names the request for people ("Overpass query around ..."), in errors.
+        """
+        what = describe_request(method, url, params)
+        label = f"{what} ({purpose})" if purpose else what
+        retries = self.settings.max_retries if retries is None else retries
+        timeout = (self.settings.connect_timeout, read_timeout or self.settings.read_timeout)
+        extra: dict[str, Any] = {}
+        if expire_after is not None:
+            extra["expire_after"] = expire_after
+        attempt = 0
+        while True:
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=dict(headers or {}),
+                    timeout=timeout,
+                    only_if_cached=self.settings.offline,
+                    **extra,
+                )
+            except (requests.ConnectionError, requests.Timeout) as e:
+                reason = "timed out" if isinstance(e, requests.Timeout) else "could not connect"
+                if attempt < retries:
+                    self._back_off(attempt, None, label, reason)
+                    attempt += 1
+                    continue
+                raise Unavailable(f"{label}: {reason} after {attempt + 1} attempts ({_root_cause(e)})") from e
+            if self.settings.offline and response.status_code == 504 and not getattr(response, "from_cache", False):
+                raise OfflineMiss(f"offline: no cached answer for {label}; run once without --offline to fill the cache")
+            status = response.status_code
+            if status in RETRY_STATUSES:
+                wait = retry_after_seconds(response.headers)
+                if wait is not None and wait > self.settings.max_wait:
+                    raise RateLimited(f"{label}: HTTP {status}, retry after {wait:.0f} s", retry_after=wait)
+                if attempt < retries:
+                    self._back_off(attempt, wait, label, f"HTTP {status}")
+                    attempt += 1
+                    continue
+                if status == 429:
+                    raise RateLimited(f"{label}: HTTP 429 after {attempt + 1} attempts", retry_after=wait)
+                raise Unavailable(f"{label}: HTTP {status} after {attempt + 1} attempts")
+            if status >= 400:
+                raise BadResponse(f"{label}: HTTP {status}{_error_excerpt(response)}")
+            return response
+
+    def forget(self, response: requests.Response) -> None:
+        """Drop a cached answer that parsed as unusable, so the next run asks again."""
+        key = getattr(response, "cache_key", None)
+        if key:
+            self.session.cache.delete(key)
+        else:
+            self.session.cache.delete(requests=[response.request])
+
+    def _back_off(self, attempt: int, retry_after: float | None, label: str, reason: str) -> None:
+        wait = retry_after if retry_after is not None else self.settings.backoff_base * (2**attempt)
+        wait = min(wait, self.settings.max_wait)
+        log.warning("%s: %s, retrying in %.1f s", label, reason, wait)
+        self.sleep(wait)
+
+
+def _root_cause(error: BaseException) -> str:
+    while error.__context__ is not None and error.__context__ is not error:
+        error = error.__context__
+    text = str(error).split("\n")[0]
+    return text[:160]
+
+
+def _error_excerpt(response: requests.Response) -> str:
+    """A short, readable excerpt of an error body (HTML pages reduced to their text)."""
+    text = response.text or ""
+    if "<" in text[:200]:
+        from bs4 import BeautifulSoup
+
+        text = BeautifulSoup(text, "html.parser").get_text(" ")
+    text = " ".join(text.split())
+    return f": {text[:200]}" if text else ""

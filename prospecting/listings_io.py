@@ -1,0 +1,183 @@
+"""Read listings from CSV or GeoJSON files (the listing columns of DESIGN.md and common aliases).
+
+Exports of popular map scrapers load unchanged: gosom/google-maps-scraper (`title`,
+`category`, `latitude`, `longitude`), Outscraper (`name`, `site`, `type`, `subtypes`,
+`full_address`), Apify (`title`, `categoryName`, `lat`/`lng` via `location`)... Columns are
+matched case-insensitively; an unknown column is kept for `classify` to repeat.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from prospecting.errors import InputError
+from prospecting.models import Listing
+
+# listing field -> accepted column names, in order of preference
+ALIASES: dict[str, tuple[str, ...]] = {
+    "id": ("id", "source_id", "place_id", "placeid", "cid", "data_id", "google_id", "osm_id", "npi", "number"),
+    "source": ("source",),
+    "name": ("name", "title", "business_name", "organization_name", "company", "company_name"),
+    "latitude": ("latitude", "lat", "y"),
+    "longitude": ("longitude", "lng", "lon", "long", "x"),
+    "address": ("address", "full_address", "street_address", "street", "address_1", "addr"),
+    "city": ("city", "locality", "town"),
+    "state": ("state", "region", "province", "us_state"),
+    "postcode": ("postcode", "postal_code", "zip", "zipcode", "zip_code"),
+    "phone": ("phone", "phone_number", "telephone", "tel", "international_phone_number", "phone_1"),
+    "website": ("website", "site", "url", "web", "domain"),
+    "email": ("email", "emails", "email_1"),
+    "instagram": ("instagram",),
+    "facebook": ("facebook",),
+    # every one of these present is read, and their labels are joined
+    "categories": ("categories", "category", "type", "types", "subtypes", "categoryname", "category_name", "main_category"),
+}
+MAX_FILE_BYTES = 200 * 1024 * 1024
+
+
+@dataclass
+class Table:
+    """An input file as rows of text, with the column each listing field comes from."""
+
+    path: Path
+    columns: list[str]
+    rows: list[dict[str, str]]
+    mapping: dict[str, list[str]] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def read_table(path: Path) -> Table:
+    """Read a CSV or GeoJSON file; InputError (one line naming the file) when it cannot be read."""
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder (expected a CSV or GeoJSON file)")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB (expected a smaller export; split it)")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{path}: not UTF-8 text at byte {e.start} (expected a UTF-8 file; re-save as CSV UTF-8)") from e
+    if not text.strip():
+        raise InputError(f"{path}: empty (expected a header row and listings)")
+    if path.suffix.lower() in (".geojson", ".json"):
+        columns, rows = _geojson_rows(path, text)
+    else:
+        columns, rows = _csv_rows(path, text)
+    table = Table(path, columns, rows)
+    lower = {c.strip().lower(): c for c in columns}
+    for name, aliases in ALIASES.items():
+        found = [lower[a] for a in aliases if a in lower]
+        if found:
+            table.mapping[name] = found if name == "categories" else found[:1]
+    if "name" not in table.mapping:
+        raise InputError(f"{path}: no name column (expected one of {', '.join(ALIASES['name'])})")
+    return table
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]]]:
+    try:
+        reader = csv.DictReader(text.splitlines(), strict=True)
+        columns = list(reader.fieldnames or [])
+        rows = [{k: (v if isinstance(v, str) else "") for k, v in row.items() if k is not None} for row in reader]
+    except csv.Error as e:
+        raise InputError(f"{path}: malformed CSV: {e} (expected comma-separated values with a header row)") from e
+    if not columns:
+        raise InputError(f"{path}: no header row (expected column names such as name, address, latitude)")
+    return columns, rows
+
+
+def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]]]:
+    try:
+        data = json.loads(text)
+    except ValueError as e:
+        raise InputError(f"{path}: malformed JSON: {e} (expected a GeoJSON FeatureCollection)") from e
+    features = data.get("features") if isinstance(data, dict) else None
+    if not isinstance(features, list):
+        raise InputError(f"{path}: no `features` list (expected a GeoJSON FeatureCollection)")
+    columns: dict[str, None] = {}
+    rows: list[dict[str, str]] = []
+    for feature in features:
+        props = feature.get("properties") if isinstance(feature, dict) else None
+        row = {k: _text(v) for k, v in (props or {}).items()}
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        coords = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
+        if isinstance(coords, list) and len(coords) >= 2:
+            row.setdefault("longitude", _text(coords[0]))
+            row.setdefault("latitude", _text(coords[1]))
+        columns.update(dict.fromkeys(row))
+        rows.append(row)
+    return list(columns), rows
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def split_labels(text: str) -> list[str]:
+    """`"Gym; Yoga studio"`, `"gym,yoga"` or `'["Gym", "Yoga"]'` -> labels."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+            if isinstance(values, list):
+                return [str(v).strip() for v in values if str(v).strip()]
+        except ValueError:
+            pass
+    separator = ";" if ";" in text else ","
+    return [part.strip() for part in text.split(separator) if part.strip()]
+
+
+def _coordinate(text: str, limit: float) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and -limit <= value <= limit else None
+
+
+def table_listings(table: Table) -> list[Listing]:
+    """One Listing per row. A row without a name, or with unreadable coordinates, is counted in `table.skipped`."""
+    default_source = table.path.stem
+    listings: list[Listing] = []
+
+    def get(row: Mapping[str, str], name: str) -> str:
+        return next((row.get(c, "").strip() for c in table.mapping.get(name, []) if row.get(c, "").strip()), "")
+
+    for n, row in enumerate(table.rows, start=1):
+        lat_text, lon_text = get(row, "latitude"), get(row, "longitude")
+        lat, lon = _coordinate(lat_text, 90), _coordinate(lon_text, 180)
+        if (lat_text or lon_text) and (lat is None or lon is None):
+            table.skipped["unreadable coordinates (kept without)"] = table.skipped.get("unreadable coordinates (kept without)", 0) + 1
+            lat = lon = None
+        labels = [label for c in table.mapping.get("categories", []) for label in split_labels(row.get(c, ""))]
+        listings.append(
+            Listing(
+                source=get(row, "source") or default_source,
+                source_id=get(row, "id") or str(n),
+                name=get(row, "name"),
+                latitude=lat,
+                longitude=lon,
+                address=get(row, "address"),
+                city=get(row, "city"),
+                state=get(row, "state"),
+                postcode=get(row, "postcode"),
+                phone=get(row, "phone"),
+                website=get(row, "website"),
+                email=get(row, "email"),
+                instagram=get(row, "instagram"),
+                facebook=get(row, "facebook"),
+                categories=tuple(dict.fromkeys(labels)),
+            )
+        )
+    return listings

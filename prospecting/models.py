@@ -1,0 +1,113 @@
+"""The plain records handed from stage to stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Point:
+    latitude: float
+    longitude: float
+
+    def __str__(self) -> str:
+        return f"{self.latitude:.5f},{self.longitude:.5f}"
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One record of one source, as that source gave it (normalised to these fields)."""
+
+    source: str
+    source_id: str
+    name: str
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str = ""
+    city: str = ""
+    state: str = ""
+    postcode: str = ""
+    phone: str = ""
+    website: str = ""
+    email: str = ""
+    instagram: str = ""
+    facebook: str = ""
+    categories: tuple[str, ...] = ()
+    brand: str = ""
+    operator: str = ""
+    fetched_at: str = ""
+    licence: str = ""
+
+    @property
+    def key(self) -> str:
+        """`source:source_id`, unique across sources."""
+        return f"{self.source}:{self.source_id}"
+
+    @property
+    def point(self) -> Point | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return Point(self.latitude, self.longitude)
+
+
+@dataclass(frozen=True)
+class Classification:
+    category: str
+    subcategory: str
+    confidence: float
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClassifiedListing:
+    listing: Listing
+    classification: Classification
+
+
+@dataclass(frozen=True)
+class Prospect:
+    """One real business: the merged members and the canonical fields chosen from them."""
+
+    prospect_id: str
+    name: str
+    latitude: float | None
+    longitude: float | None
+    address: str
+    city: str
+    state: str
+    postcode: str
+    phone: str
+    website: str
+    email: str
+    instagram: str
+    facebook: str
+    classification: Classification
+    brand: str = ""
+    members: tuple[str, ...] = ()
+    licences: tuple[str, ...] = ()
+
+    @property
+    def point(self) -> Point | None:
+        if self.latitude is None or self.longitude is None:
+            return None
+        return Point(self.latitude, self.longitude)
+
+
+@dataclass(frozen=True)
+class RankedProspect:
+    prospect: Prospect
+    rank: int
+    fit_score: float
+    components: dict[str, float]
+    why: str
+    distance_km: float | None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    """What one source gave for one area: listings kept, and what it dropped, by reason."""
+
+    source: str
+    listings: tuple[Listing, ...]
+    dropped: dict[str, int] = field(default_factory=dict)
+    attribution: str = ""

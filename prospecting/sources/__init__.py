@@ -1,0 +1,10 @@
+"""Listing sources, one module each, behind `Source`; `SOURCES` maps profile names to classes."""
+
+from __future__ import annotations
+
+from prospecting.sources.base import Source
+from prospecting.sources.osm import Overpass
+
+SOURCES: dict[str, type[Source]] = {Overpass.name: Overpass}
+
+__all__ = ["SOURCES", "Overpass", "Source"]
