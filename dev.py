@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Set up `.venv/` and run the demo or the checks. Needs only Python 3.11+ and the package index.
 
-    python3 dev.py demo     set up, then run the offline demo (prints where the ranked CSV is)
-    python3 dev.py test     set up, then run ruff, mypy and the test suite (pytest arguments may follow)
+python3 dev.py demo     set up, then run the offline demo (prints where the ranked CSV is)
+python3 dev.py test     set up, then run ruff, mypy and the test suite (pytest arguments may follow)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 
 def _setup() -> Path:
     """Create .venv and install the project (editable, with dev tools) when pyproject.toml changed."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 the user has
         sys.exit(f"dev.py: Python {sys.version.split()[0]} is too old (expected 3.11 or newer)")
     python = BIN / "python"
     if not python.exists():

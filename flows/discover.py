@@ -14,7 +14,8 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.states import Failed, State
+from prefect.client.schemas.objects import State
+from prefect.states import Failed
 
 from prospecting import discovery
 from prospecting.config import ClinicProfile, load_profile
@@ -90,7 +91,12 @@ def discover(
         outcome = future.state.result(raise_on_failure=False)
         if isinstance(outcome, SourceResult):
             listings.extend(outcome.listings)
-            source_report[name] = {"status": "ok", "listings": len(outcome.listings), "dropped": outcome.dropped, "attribution": outcome.attribution}
+            source_report[name] = {
+                "status": "ok",
+                "listings": len(outcome.listings),
+                "dropped": outcome.dropped,
+                "attribution": outcome.attribution,
+            }
         else:
             message = str(outcome) if isinstance(outcome, BaseException) else "did not finish"
             logger.warning("source %s failed: %s", name, message)
@@ -133,12 +139,19 @@ def discover(
 def _publish(summary: dict[str, Any], ranked: list[RankedProspect]) -> None:
     """Prefect artifacts: the top prospects and a short run report (escaped by Prefect's renderer)."""
     top = [
-        {"rank": r.rank, "name": html.escape(r.prospect.name), "category": r.prospect.classification.subcategory, "fit_score": r.fit_score}
+        {
+            "rank": r.rank,
+            "name": html.escape(r.prospect.name),
+            "category": r.prospect.classification.subcategory,
+            "fit_score": r.fit_score,
+        }
         for r in ranked[:20]
     ]
     create_table_artifact(top, key="top-prospects", description=f"Top prospects for {summary['clinic']}")
     lines = [f"# Discovery for {html.escape(summary['clinic'])} ({summary['date']})", ""]
     lines += [f"- {k}: {v}" for k, v in summary["counts"].items()]
-    lines += [f"- source {n}: {r['status']}" + (f" ({html.escape(r['error'])})" if r.get("error") else "") for n, r in summary["sources"].items()]
+    lines += [
+        f"- source {n}: {r['status']}" + (f" ({html.escape(r['error'])})" if r.get("error") else "")
+        for n, r in summary["sources"].items()
+    ]
     create_markdown_artifact("\n".join(lines), key="discovery-report")
-

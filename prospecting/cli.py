@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,9 @@ def _clinic_path(clinic: str | None) -> Path:
         return Path(clinic)
     if Path(DEFAULT_CLINIC).exists():
         return Path(DEFAULT_CLINIC)
-    raise ConfigError(f"{DEFAULT_CLINIC}: file not found (copy {EXAMPLE_CLINIC} to {DEFAULT_CLINIC} and edit it, or pass --clinic FILE)")
+    raise ConfigError(
+        f"{DEFAULT_CLINIC}: file not found (copy {EXAMPLE_CLINIC} to {DEFAULT_CLINIC} and edit it, or pass --clinic FILE)"
+    )
 
 
 def _overrides(radius: str | None, sources: str | None) -> dict[str, Any]:
@@ -88,7 +89,9 @@ def _run_flow(clinic: Path, near: str | None, offline: bool, overrides: dict[str
         if isinstance(outcome, Exception):
             raise outcome
         raise SourceError(state.message or "the discover flow failed")
-    result: dict[str, Any] = state.result()
+    result = state.result()
+    if not isinstance(result, dict):
+        raise SourceError(state.message or "the discover flow returned no summary")
     return result
 
 
@@ -119,7 +122,9 @@ def _report(summary: dict[str, Any]) -> int:
 @click.option("--sources", help="Comma-separated sources to query (overrides the profile), e.g. osm.")
 @click.option("--offline", is_flag=True, help="Answer only from the HTTP cache; name any request it lacks.")
 @click.pass_context
-def discover(ctx: click.Context, clinic: str | None, near: str | None, radius: str | None, sources: str | None, offline: bool) -> None:
+def discover(
+    ctx: click.Context, clinic: str | None, near: str | None, radius: str | None, sources: str | None, offline: bool
+) -> None:
     """Run a discovery: find, classify, merge, rank and export prospects."""
     from prospecting import discovery
     from prospecting.config import load_profile
@@ -187,10 +192,18 @@ def classify(input_file: str, out: str) -> None:
     table = read_table(Path(input_file))
     rules = load_rules()
     added = ["category", "subcategory", "confidence", "evidence"]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row, listing in zip(table.rows, table_listings(table), strict=True):
         c = classify_one(listing, rules)
-        rows.append(row | {"category": c.category, "subcategory": c.subcategory, "confidence": c.confidence, "evidence": "; ".join(c.evidence)})
+        rows.append(
+            row
+            | {
+                "category": c.category,
+                "subcategory": c.subcategory,
+                "confidence": c.confidence,
+                "evidence": "; ".join(c.evidence),
+            }
+        )
     columns = table.columns + [c for c in added if c not in table.columns]
     export.write_csv(Path(out), columns, rows)
     counts: dict[str, int] = {}
@@ -213,11 +226,14 @@ def dedupe(inputs: tuple[str, ...], out: str) -> None:
     seen: dict[tuple[str, str], str] = {}
     for name in inputs:
         table = read_table(Path(name))
-        for line, listing in enumerate(table_listings(table), start=2):
+        for row, listing in enumerate(table_listings(table), start=1):
             key = (listing.source, listing.source_id)
             if key in seen:
-                raise InputError(f"{name}: line {line}: id {listing.source_id!r} of source {listing.source!r} repeats {seen[key]} (expected unique ids)")
-            seen[key] = f"{name} line {line}"
+                raise InputError(
+                    f"{name}: row {row}: id {listing.source_id!r} of source {listing.source!r} "
+                    f"repeats {seen[key]} (expected unique ids)"
+                )
+            seen[key] = f"{name} row {row}"
             listings.append(listing)
         _echo_skipped(table.skipped)
     groups = group_listings(listings)
@@ -241,4 +257,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

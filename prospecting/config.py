@@ -149,7 +149,7 @@ def _sources(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [v.strip() for v in value.split(",") if v.strip()]
     if not isinstance(value, list) or not value:
-        raise ValueError(f"{value!r} is not a list of sources (expected e.g. [\"osm\"])")
+        raise ValueError(f'{value!r} is not a list of sources (expected e.g. ["osm"])')
     known = known_sources()
     for name in value:
         if name not in known:

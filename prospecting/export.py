@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -38,7 +39,7 @@ def neutralise(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
-        return repr(value) if value == value else ""
+        return repr(value) if math.isfinite(value) else ""
     text = str(value)
     if text.startswith(FORMULA_START) and not _NUMBER.match(text):
         return "'" + text

@@ -95,7 +95,9 @@ class NominatimGeocoder:
     def geocode(self, query: str) -> Point:
         location = self._geocode(query, exactly_one=True, addressdetails=True, country_codes=self._country)
         if location is None:
-            raise GeocodeError(f"{query!r}: no place found in country {self._country.upper()} (check the spelling, or give LAT,LON)")
+            raise GeocodeError(
+                f"{query!r}: no place found in country {self._country.upper()} (check the spelling, or give LAT,LON)"
+            )
         found_country = str(location.raw.get("address", {}).get("country_code", "")).lower()
         if found_country and found_country != self._country:
             raise GeocodeError(

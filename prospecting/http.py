@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -145,7 +146,7 @@ class HttpClient:
         self.close()
 
     def close(self) -> None:
-        self.session.close()
+        self.session.close()  # type: ignore[no-untyped-call]
 
     def get(self, url: str, **kwargs: Any) -> requests.Response:
         return self.request("GET", url, **kwargs)
@@ -192,12 +193,14 @@ class HttpClient:
                 )
             except (requests.ConnectionError, requests.Timeout) as e:
                 reason = "timed out" if isinstance(e, requests.Timeout) else "could not connect"
-                if attempt < retries:
+                # A name that does not resolve will not resolve in a few seconds either (no network, or a
+                # typo), and a refused connection rarely comes back within a run: one retry at most.
+                if attempt < min(retries, 1) and not _is_name_failure(e):
                     self._back_off(attempt, None, label, reason)
                     attempt += 1
                     continue
                 raise Unavailable(f"{label}: {reason} after {attempt + 1} attempts ({_root_cause(e)})") from e
-            if self.settings.offline and response.status_code == 504 and not getattr(response, "from_cache", False):
+            if self.settings.offline and response.status_code == 504 and response.reason == "Not Cached":
                 raise OfflineMiss(f"offline: no cached answer for {label}; run once without --offline to fill the cache")
             status = response.status_code
             if status in RETRY_STATUSES:
@@ -228,6 +231,18 @@ class HttpClient:
         wait = min(wait, self.settings.max_wait)
         log.warning("%s: %s, retrying in %.1f s", label, reason, wait)
         self.sleep(wait)
+
+
+def _is_name_failure(error: BaseException) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):  # the chain is short; the bound guards against odd exception graphs
+        if seen is None:
+            return False
+        if isinstance(seen, socket.gaierror) or type(seen).__name__ == "NameResolutionError":
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or seen.__context__ or nested
+    return False
 
 
 def _root_cause(error: BaseException) -> str:

@@ -158,7 +158,9 @@ def table_listings(table: Table) -> list[Listing]:
         lat_text, lon_text = get(row, "latitude"), get(row, "longitude")
         lat, lon = _coordinate(lat_text, 90), _coordinate(lon_text, 180)
         if (lat_text or lon_text) and (lat is None or lon is None):
-            table.skipped["unreadable coordinates (kept without)"] = table.skipped.get("unreadable coordinates (kept without)", 0) + 1
+            table.skipped["unreadable coordinates (kept without)"] = (
+                table.skipped.get("unreadable coordinates (kept without)", 0) + 1
+            )
             lat = lon = None
         labels = [label for c in table.mapping.get("categories", []) for label in split_labels(row.get(c, ""))]
         listings.append(

@@ -42,6 +42,7 @@ class MatchSettings:
     address_without_coordinates: float
     legal_suffixes: frozenset[str]
     non_identity_domains: frozenset[str]
+    abbreviations: Mapping[str, str]
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None = None) -> MatchSettings:
@@ -60,15 +61,20 @@ class MatchSettings:
             address_without_coordinates=float(link["address_without_coordinates"]),
             legal_suffixes=frozenset(norm["legal_suffixes"]),
             non_identity_domains=frozenset(norm["non_identity_domains"]),
+            abbreviations=dict(norm.get("abbreviations", {})),
         )
 
 
 # --- normalisation -------------------------------------------------------------------------------
-def normalise_name(name: str, legal_suffixes: frozenset[str] = frozenset()) -> str:
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+def _words(text: str, abbreviations: Mapping[str, str]) -> list[str]:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     text = text.replace("&", " and ").replace("+", " and ")
-    text = re.sub(r"[^a-z0-9]+", " ", text)
-    words = text.split()
+    return [abbreviations.get(w, w) for w in re.sub(r"[^a-z0-9]+", " ", text).split()]
+
+
+def normalise_name(name: str, legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None) -> str:
+    """Lower case, no accents or punctuation, "&" as "and", no leading "the" or trailing legal suffix."""
+    words = _words(name, abbreviations or {})
     if words and words[0] == "the":
         words = words[1:]
     joined = " ".join(words)
@@ -100,8 +106,8 @@ def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> 
     return host
 
 
-def normalise_address(address: str) -> str:
-    return re.sub(r"[^a-z0-9]+", " ", address.lower()).strip()
+def normalise_address(address: str, abbreviations: Mapping[str, str] | None = None) -> str:
+    return " ".join(_words(address, abbreviations or {}))
 
 
 # --- blocking ------------------------------------------------------------------------------------
@@ -118,18 +124,23 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> set
                     for i in members:
                         if i < j:
                             pairs.add((i, j))
-    for key in (lambda x: normalise_phone(x.phone), lambda x: registrable_domain(x.website, settings.non_identity_domains)):
+    keys = (
+        [normalise_phone(x.phone) for x in listings],
+        [registrable_domain(x.website, settings.non_identity_domains) for x in listings],
+    )
+    for values in keys:
         groups: dict[str, list[int]] = defaultdict(list)
-        for i, item in enumerate(listings):
-            value = key(item)
+        for i, value in enumerate(values):
             if value:
                 groups[value].append(i)
         for members in groups.values():
             pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
     without = sorted(
-        (normalise_name(x.name, settings.legal_suffixes), i) for i, x in enumerate(listings) if x.latitude is None or x.longitude is None
+        (normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i)
+        for i, x in enumerate(listings)
+        if x.latitude is None or x.longitude is None
     )
-    with_all = sorted((normalise_name(x.name, settings.legal_suffixes), i) for i, x in enumerate(listings))
+    with_all = sorted((normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i) for i, x in enumerate(listings))
     window = settings.name_window
     for ordered in (without, with_all if without else []):
         for n, (_, i) in enumerate(ordered):
@@ -150,11 +161,11 @@ def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> list[t
     pairs = sorted(candidate_pairs(listings, settings))
     if not pairs:
         return []
-    names = [normalise_name(x.name, settings.legal_suffixes) for x in listings]
+    names = [normalise_name(x.name, settings.legal_suffixes, settings.abbreviations) for x in listings]
     name_scores = process.cpdist(
         [names[i] for i, _ in pairs], [names[j] for _, j in pairs], scorer=fuzz.token_set_ratio, workers=-1
     )
-    addresses = [normalise_address(x.address) for x in listings]
+    addresses = [normalise_address(x.address, settings.abbreviations) for x in listings]
     links: list[tuple[int, int]] = []
     for (i, j), name_score in zip(pairs, name_scores, strict=True):
         if _linked(listings[i], listings[j], float(name_score), addresses[i], addresses[j], settings):
@@ -222,7 +233,9 @@ def merge(members: Sequence[ClassifiedListing]) -> Prospect:
     # The name most members agree on; among equals, the one of the most complete member.
     name = Counter(m.listing.name for m in ordered).most_common(1)[0][0]
     best = max(ordered, key=lambda m: m.classification.confidence).classification
-    evidence = tuple(dict.fromkeys(e for m in ordered if m.classification.category == best.category for e in m.classification.evidence))
+    evidence = tuple(
+        dict.fromkeys(e for m in ordered if m.classification.category == best.category for e in m.classification.evidence)
+    )
 
     def pick(attribute: str) -> str:
         return next((str(getattr(m.listing, attribute)) for m in ordered if getattr(m.listing, attribute)), "")

@@ -68,7 +68,7 @@ class FixtureServer:
         server = self
 
         class _Request(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - quiet
+            def log_message(self, format: str, *args: object) -> None:
                 pass
 
             def _answer(self) -> None:
@@ -80,7 +80,7 @@ class FixtureServer:
                     path=parts.path,
                     query=parse_qs(parts.query),
                     form=parse_qs(body),
-                    headers={k: v for k, v in self.headers.items()},
+                    headers=dict(self.headers.items()),
                     at=time.monotonic(),
                 )
                 server.requests.append(seen)
@@ -94,8 +94,8 @@ class FixtureServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = _answer
-            do_POST = _answer
+            do_GET = _answer  # noqa: N815 - the names http.server dispatches to
+            do_POST = _answer  # noqa: N815
 
         return _Request
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import requests
 
-from prospecting.errors import BadResponse, OfflineMiss, SourceError, Unavailable
+from prospecting.errors import BadResponse, OfflineMiss, RateLimited, SourceError, Unavailable
 from prospecting.http import HttpClient
 from prospecting.models import Listing, Point, SourceResult
 from prospecting.sources.base import Source
@@ -134,18 +134,19 @@ class Overpass(Source):
     def listings_near(self, centre: Point, radius_m: float) -> SourceResult:
         query = build_query(centre, radius_m, self._timeout_s)
         purpose = f"Overpass query around {centre} within {radius_m:.0f} m"
-        failures: list[str] = []
-        misses: list[OfflineMiss] = []
+        failures: list[SourceError] = []
         for endpoint in self._endpoints:
             try:
                 return self._ask(endpoint, query, purpose)
-            except OfflineMiss as e:
-                misses.append(e)
             except SourceError as e:
-                failures.append(str(e))
-        if misses and not failures:
-            raise misses[0]
-        raise Unavailable("every Overpass endpoint failed: " + " | ".join(failures + [str(m) for m in misses]))
+                failures.append(e)
+        if all(isinstance(e, OfflineMiss) for e in failures):
+            raise failures[0]
+        message = "every Overpass endpoint failed: " + " | ".join(map(str, failures))
+        # Worth retrying later only if some endpoint was busy or unreachable rather than refusing the query.
+        if any(isinstance(e, Unavailable | RateLimited) for e in failures):
+            raise Unavailable(message)
+        raise BadResponse(message)
 
     def _ask(self, endpoint: str, query: str, purpose: str) -> SourceResult:
         response = self._client.post(

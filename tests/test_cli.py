@@ -1,0 +1,114 @@
+"""The command line: classify and dedupe on scraper exports, exit statuses, help and README."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, ROOT
+from contract import classify_problems, read
+
+from prospecting.cli import cli
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_classify_scraper_export_with_aliases(tmp_path: Path) -> None:
+    out = tmp_path / "classified.csv"
+    code, stdout, _ = run("classify", str(FIXTURES / "scraper_export.csv"), "--out", str(out))
+    assert code == 0, stdout
+    assert classify_problems(FIXTURES / "scraper_export.csv", out) == []
+    columns, rows = read(out)
+    assert columns[:8] == ["title", "category", "full_address", "lat", "lng", "site", "phone", "rating"]
+    # the input's own `category` column is the label source, and is replaced by ours in the output
+    kinds = {r["title"].lstrip("'"): (r["category"], r["subcategory"]) for r in rows}
+    assert kinds["King Street Yoga House"] == ("fitness", "yoga")
+    assert kinds["Peninsula Physical Therapy"] == ("competitor", "physical_therapy")
+    assert kinds["Lowcountry Direct Primary Care"] == ("direct_primary_care", "dpc")
+    assert kinds["Harbor Reiki Healing"] == ("other", "not_a_partner")
+    formula = next(r for r in rows if "HYPERLINK" in r["title"])
+    assert formula["title"].startswith("'=")
+    assert rows[0]["phone"] == "'+1 843-555-0101"
+    assert "6 rows classified" in stdout
+
+
+def test_classify_geojson(tmp_path: Path) -> None:
+    source = tmp_path / "places.geojson"
+    source.write_text(
+        '{"type":"FeatureCollection","features":[{"type":"Feature","geometry":{"type":"Point","coordinates":[-79.93,32.78]},'
+        '"properties":{"name":"CrossFit Holy City","categories":{"primary":"gym","alternate":["crossfit"]}}}]}'
+    )
+    out = tmp_path / "out.csv"
+    assert run("classify", str(source), "--out", str(out))[0] == 0
+    _, rows = read(out)
+    assert rows[0]["subcategory"] == "crossfit" and rows[0]["latitude"] == "32.78"
+
+
+def test_dedupe_scraper_export_and_osm_listing_csv(tmp_path: Path) -> None:
+    export = tmp_path / "google.csv"
+    shutil.copy(FIXTURES / "scraper_export.csv", export)
+    osm = tmp_path / "osm.csv"
+    with osm.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "source", "name", "latitude", "longitude", "phone"])
+        w.writerow(["node/4709990082", "osm", "King Street Yoga House", "32.7801234", "-79.9365432", "+18435550101"])
+    out = tmp_path / "dedupe.csv"
+    code, stdout, _ = run("dedupe", str(export), str(osm), "--out", str(out))
+    assert code == 0, stdout
+    columns, rows = read(out)
+    assert columns[:3] == ["source", "id", "prospect_id"]
+    assert len(rows) == 7 and all(r["prospect_id"] for r in rows)
+    assert {r["source"] for r in rows} == {"google", "osm"}  # the stem when the file has no source column
+    yoga = {r["prospect_id"] for r in rows if "King Street Yoga" in r["name"]}
+    assert len(yoga) == 1
+    assert len({r["prospect_id"] for r in rows}) == 5
+
+
+def test_dedupe_without_coordinates(tmp_path: Path) -> None:
+    out = tmp_path / "d.csv"
+    assert run("dedupe", str(FIXTURES / "no_coordinates.csv"), "--out", str(out))[0] == 0
+    _, rows = read(out)
+    assert rows[0]["prospect_id"] == rows[1]["prospect_id"] != rows[2]["prospect_id"]
+    assert rows[2]["prospect_id"] != rows[3]["prospect_id"]  # two branches of a chain
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"foo,bar\n1,2\n", "no name column"),
+        (b"name,city\n\xff\xfe bad,x\n", "not UTF-8"),
+        (b'name,city\n"unclosed,x\n', "malformed CSV"),
+    ],
+)
+def test_bad_inputs_exit_2_with_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    for command in (["classify", str(bad), "--out", str(tmp_path / "o.csv")], ["dedupe", str(bad), "--out", str(tmp_path / "o.csv")]):
+        code, _, stderr = run(*command)
+        assert code == 2
+        assert stderr.count("\n") == 1 and message in stderr and str(bad) in stderr
+        assert not (tmp_path / "o.csv").exists()
+
+
+def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "dup.csv"
+    bad.write_text("id,name\n1,A\n1,B\n")
+    code, _, stderr = run("dedupe", str(bad), "--out", str(tmp_path / "o.csv"))
+    assert code == 2 and "row 2: id '1'" in stderr
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert run("--help")[0] == 0
+    for name, command in cli.commands.items():
+        code, stdout, _ = run(name, "--help")
+        assert code == 0 and (command.help or "").split("\n")[0] in stdout
+        assert re.search(rf"prospect {name}\b", readme), f"`prospect {name}` is not in the README"

@@ -1,0 +1,114 @@
+"""The discover flow end to end on fixtures, under a temporary Prefect server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import BASE_PROFILE, FIXTURES, write_profile
+from contract import prospect_csv_problems, read
+
+from prospecting.cli import cli
+from prospecting.demo.server import FixtureServer, Reply
+from prospecting.geo import haversine_km
+from prospecting.models import Point
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+CENTRE = Point(32.779, -79.937)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_demo_end_to_end(tmp_path: Path) -> None:
+    code, stdout, stderr = invoke("demo", "--output", str(tmp_path))
+    assert code == 0, stderr
+    csv_path = tmp_path / "harbor-movement-physical-therapy" / "prospects-latest.csv"
+    assert f"Ranked prospects: {csv_path}" in stdout
+    assert prospect_csv_problems(csv_path) == []
+    _, rows = read(csv_path)
+    assert len(rows) >= 80
+    assert {r["category"] for r in rows} == {"fitness", "direct_primary_care", "functional_medicine"}
+    names = [r["name"] for r in rows]
+    assert not any("Physical Therapy" in n or "DPT" in n for n in names)  # competitors are set apart
+    assert "Lowcountry Direct Primary Care" in names
+    assert names.count("Hampton Park Yoga") == 1  # mapped as node and way, merged
+    hampton = next(r for r in rows if r["name"] == "Hampton Park Yoga")
+    assert hampton["sources"].count("osm:") == 2
+    for row in rows:
+        expected = haversine_km(CENTRE, Point(float(row["latitude"]), float(row["longitude"])))
+        assert float(row["distance_km"]) == pytest.approx(expected, rel=0.01, abs=0.001)
+        assert float(row["distance_mi"]) == pytest.approx(expected / 1.609344, rel=0.01, abs=0.001)
+    assert rows[0]["subcategory"] in {"running_store", "running_club"}  # the example clinic's niche is running
+    _, excluded = read(tmp_path / "harbor-movement-physical-therapy" / "excluded-latest.csv")
+    assert {r["category"] for r in excluded} == {"competitor", "other"}
+    assert sum(r["category"] == "competitor" for r in excluded) == 8
+    summary = json.loads((tmp_path / "harbor-movement-physical-therapy" / "run.json").read_text())
+    assert summary["sources"]["osm"]["dropped"] == {"fitness_station": 10, "unnamed": 7, "outside_radius": 2}
+    assert summary["partial"] is False and "OpenStreetMap" in summary["attribution"][0]
+
+
+@pytest.fixture
+def demo_profile(tmp_path: Path, demo_server: FixtureServer) -> Path:
+    return write_profile(
+        tmp_path,
+        BASE_PROFILE
+        + f'output_dir = "{tmp_path / "out"}"\n[overpass]\nendpoints = ["{demo_server.url}/api/interpreter"]\n'
+        + f'[nominatim]\nurl = "{demo_server.url}"\n[cache]\ndir = "{tmp_path / "cache"}"\n',
+    )
+
+
+def test_near_run_lands_in_its_own_folder_and_reruns_from_cache(demo_profile: Path, demo_server: FixtureServer) -> None:
+    code, stdout, stderr = invoke("discover", "--clinic", str(demo_profile), "--near", "32.7800,-79.9400", "--radius", "3km")
+    assert code == 0, stderr
+    folder = demo_profile.parent / "out" / "test-clinic" / "near-32-7800-79-9400"
+    assert prospect_csv_problems(folder / "prospects-latest.csv") == []
+    _, rows = read(folder / "prospects-latest.csv")
+    assert all(float(r["distance_km"]) <= 3.0 + 1e-9 for r in rows)
+    assert len(demo_server.requests) == 1  # LAT,LON needs no geocoding; one Overpass query
+    code, _, _ = invoke("discover", "--clinic", str(demo_profile), "--near", "32.7800,-79.9400", "--radius", "3km", "--offline")
+    assert code == 0 and len(demo_server.requests) == 1  # the re-run came from the cache
+
+
+def test_failing_source_fails_the_run_with_one_line(tmp_path: Path, scripted: Callable[..., FixtureServer]) -> None:
+    page = (FIXTURES / "overpass_400.html").read_text()
+    server = scripted({"/api/interpreter": [Reply(400, page, content_type="text/html")]})
+    profile = write_profile(
+        tmp_path,
+        BASE_PROFILE + f'output_dir = "{tmp_path / "out"}"\n[overpass]\nendpoints = ["{server.url}/api/interpreter"]\n'
+        f'[cache]\ndir = "{tmp_path / "cache"}"\n',
+    )
+    code, _, stderr = invoke("discover", "--clinic", str(profile))
+    assert code == 3
+    assert stderr.strip().count("\n") == 0 and "no source answered (osm:" in stderr and "parse error" in stderr
+    assert not (tmp_path / "out" / "test-clinic" / "prospects-latest.csv").exists()
+
+
+def test_offline_with_empty_cache_names_the_missing_request(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, BASE_PROFILE + f'[cache]\ndir = "{tmp_path / "cache"}"\n')
+    code, _, stderr = invoke("discover", "--clinic", str(profile), "--offline")
+    assert code == 3
+    assert "offline: no cached answer for POST https://overpass-api.de/api/interpreter (Overpass query around" in stderr
+    address = write_profile(tmp_path, BASE_PROFILE.replace("latitude", "#").replace("longitude", "#")
+                            + 'address = "145 King Street, Charleston, SC 29401"\n' + f'[cache]\ndir = "{tmp_path / "cache"}"\n',
+                            "address.toml")  # fmt: skip
+    code, _, stderr = invoke("discover", "--clinic", str(address), "--offline")
+    assert code == 3 and stderr.count("\n") == 1
+    assert "offline: no cached answer for GET https://nominatim.openstreetmap.org/search?" in stderr
+    assert "145+King+Street" in stderr and "(geocoding)" in stderr
+
+
+def test_unreachable_geocoder_is_one_line(tmp_path: Path) -> None:
+    profile = write_profile(
+        tmp_path,
+        BASE_PROFILE.replace("latitude", "#").replace("longitude", "#") + 'address = "145 King Street, Charleston"\n'
+        f'[nominatim]\nurl = "http://127.0.0.1:9"\n[cache]\ndir = "{tmp_path / "cache"}"\n',
+    )
+    code, _, stderr = invoke("discover", "--clinic", str(profile))
+    assert code == 3
+    assert stderr.count("\n") == 1 and "could not connect" in stderr and "Traceback" not in stderr

@@ -1,0 +1,74 @@
+"""Matching v1: blocking, comparison, union-find; the same business merged, branches kept apart."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import FIXTURES
+
+from prospecting.classify import classify_all
+from prospecting.listings_io import read_table, table_listings
+from prospecting.match import clusters, group_listings, match_prospects, normalise_name, normalise_phone, registrable_domain
+from prospecting.models import Listing
+from prospecting.sources.osm import parse_overpass
+
+
+def test_node_and_way_of_one_business_merge() -> None:
+    listings = list(parse_overpass(json.loads((FIXTURES / "overpass_small.json").read_text()), "").listings)
+    prospects = match_prospects(classify_all(listings))
+    assert len(prospects) == len(listings) - 1
+    hampton = next(p for p in prospects if p.name == "Hampton Park Yoga")
+    assert hampton.members == ("osm:node/5209337585", "osm:way/821057382")
+    # fields come from whichever member has them
+    assert hampton.phone == "(843) 555-0142" and hampton.website == "https://hamptonparkyoga.example"
+
+
+def at(name: str, lat: float, lon: float, key: str, **extra: str) -> Listing:
+    return Listing(source="t", source_id=key, name=name, latitude=lat, longitude=lon, **extra)
+
+
+def test_chain_branches_stay_apart_and_spellings_merge() -> None:
+    listings = [
+        at("Anytime Fitness West Ashley", 32.7850, -80.0000, "1"),
+        at("Anytime Fitness Mount Pleasant", 32.8100, -79.8700, "2"),
+        at("Orangetheory Fitness", 32.7800, -79.9400, "3"),
+        at("Orangetheory Fitness", 32.8300, -79.8400, "4"),  # same name, 10 km away: another branch
+        at("The King St. Yoga House, LLC", 32.78012, -79.93654, "5"),
+        at("King Street Yoga House", 32.78030, -79.93670, "6"),  # 25 m away
+    ]
+    groups = group_listings(listings)
+    assert sorted(map(tuple, groups)) == [(0,), (1,), (2,), (3,), (4, 5)]
+
+
+def test_same_phone_or_domain_links_nearby_records() -> None:
+    listings = [
+        at("Lowcountry DPC", 32.7850, -79.9350, "1", phone="+1 843-555-0150"),
+        at("Lowcountry Direct Primary Care", 32.7858, -79.9362, "2", phone="(843) 555-0150"),
+        at("Palmetto Pilates", 32.7900, -79.9500, "3", website="https://www.palmettopilates.example/book"),
+        at("Palmetto Pilates Studio", 32.7915, -79.9510, "4", website="http://palmettopilates.example"),
+        at("Sunrise Yoga", 32.7600, -79.9600, "5", website="https://www.facebook.com/pages/x"),
+        at("Sunrise Yoga Flow", 32.7625, -79.9600, "6", website="https://www.facebook.com/pages/y"),  # 278 m
+    ]
+    groups = sorted(map(tuple, group_listings(listings)))
+    assert (0, 1) in groups and (2, 3) in groups
+    assert (4,) in groups and (5,) in groups  # a shared facebook.com proves nothing
+
+
+def test_without_coordinates() -> None:
+    table = read_table(FIXTURES / "no_coordinates.csv")
+    listings = table_listings(table)
+    groups = sorted(map(tuple, group_listings(listings)))
+    assert groups == [(0, 1), (2,), (3,), (4,)]
+
+
+def test_normalisers() -> None:
+    assert normalise_name("The Café & Barre, LLC") == "cafe and barre llc"
+    assert normalise_name("The Café & Barre, LLC", frozenset({"llc"})) == "cafe and barre"
+    assert normalise_phone("+1 (843) 555-0101") == normalise_phone("843.555.0101") == "8435550101"
+    assert normalise_phone("12") == ""
+    assert registrable_domain("https://WWW.Example.com/path") == "example.com"
+    assert registrable_domain("https://m.facebook.com/x", frozenset({"facebook.com"})) == ""
+
+
+def test_union_find_joins_chains() -> None:
+    assert clusters(5, [(0, 1), (3, 4), (1, 3)]) == [[0, 1, 3, 4], [2]]
