@@ -72,7 +72,9 @@ def _words(text: str, abbreviations: Mapping[str, str]) -> list[str]:
     return [abbreviations.get(w, w) for w in re.sub(r"[^a-z0-9]+", " ", text).split()]
 
 
-def normalise_name(name: str, legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None) -> str:
+def normalise_name(
+    name: str, legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None
+) -> str:
     """Lower case, no accents or punctuation, "&" as "and", no leading "the" or trailing legal suffix."""
     words = _words(name, abbreviations or {})
     if words and words[0] == "the":
@@ -140,7 +142,9 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> set
         for i, x in enumerate(listings)
         if x.latitude is None or x.longitude is None
     )
-    with_all = sorted((normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i) for i, x in enumerate(listings))
+    with_all = sorted(
+        (normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i) for i, x in enumerate(listings)
+    )
     window = settings.name_window
     for ordered in (without, with_all if without else []):
         for n, (_, i) in enumerate(ordered):

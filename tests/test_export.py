@@ -13,7 +13,7 @@ from prospecting.export import PROSPECT_COLUMNS, neutralise, write_csv
 @pytest.mark.parametrize(
     ("value", "cell"),
     [
-        ('=HYPERLINK("http://evil.example")', "'=HYPERLINK(\"http://evil.example\")"),
+        ('=HYPERLINK("http://evil.example")', '\'=HYPERLINK("http://evil.example")'),
         ("+1 843-555-0101", "'+1 843-555-0101"),
         ("-cmd", "'-cmd"),
         ("@SUM(A1)", "'@SUM(A1)"),

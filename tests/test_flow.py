@@ -64,7 +64,7 @@ def demo_profile(tmp_path: Path, demo_server: FixtureServer) -> Path:
 
 
 def test_near_run_lands_in_its_own_folder_and_reruns_from_cache(demo_profile: Path, demo_server: FixtureServer) -> None:
-    code, stdout, stderr = invoke("discover", "--clinic", str(demo_profile), "--near", "32.7800,-79.9400", "--radius", "3km")
+    code, _stdout, stderr = invoke("discover", "--clinic", str(demo_profile), "--near", "32.7800,-79.9400", "--radius", "3km")
     assert code == 0, stderr
     folder = demo_profile.parent / "out" / "test-clinic" / "near-32-7800-79-9400"
     assert prospect_csv_problems(folder / "prospects-latest.csv") == []

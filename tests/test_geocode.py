@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,9 @@ Start = Callable[..., FixtureServer]
 
 
 def http(tmp_path: Path, clock: FakeClock) -> HttpClient:
-    settings = HttpSettings(user_agent="prospecting-tests (t@clinic.example)", cache_path=tmp_path / "c.sqlite", default_min_interval=0)
+    settings = HttpSettings(
+        user_agent="prospecting-tests (t@clinic.example)", cache_path=tmp_path / "c.sqlite", default_min_interval=0
+    )
     return HttpClient(settings, clock=clock, sleep=clock.sleep)
 
 
@@ -60,7 +63,7 @@ def test_geocode_rate_is_kept_under_load(tmp_path: Path, clock: FakeClock, demo_
             with pytest.raises(GeocodeError):
                 geocoder.geocode(f"Place {n}")
     assert len(starts) == 10
-    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 1.0
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 1.0
 
 
 def test_outside_country(tmp_path: Path, clock: FakeClock, scripted: Start) -> None:
@@ -76,5 +79,7 @@ def test_locate_prefers_near_then_point_then_address(tmp_path: Path, clock: Fake
         assert locate(client, place="1.5,2.5", latitude=3.0, longitude=4.0, address=None, **common) == Point(1.5, 2.5)
         assert locate(client, place=None, latitude=3.0, longitude=4.0, address="x", **common) == Point(3.0, 4.0)
         assert demo_server.requests == []
-        found = locate(client, place=None, latitude=None, longitude=None, address="145 King Street, Charleston, SC 29401", **common)
+        found = locate(
+            client, place=None, latitude=None, longitude=None, address="145 King Street, Charleston, SC 29401", **common
+        )
     assert found == Point(32.779, -79.937)

@@ -60,7 +60,9 @@ def test_long_retry_after_is_not_waited(tmp_path: Path, clock: FakeClock, script
 
 
 def test_errors_are_not_cached(tmp_path: Path, clock: FakeClock, scripted: Start) -> None:
-    server = scripted({"/q": [Reply(400, "<html><body><p>Error: bad query</p></body></html>", content_type="text/html"), Reply(body="{}")]})
+    server = scripted(
+        {"/q": [Reply(400, "<html><body><p>Error: bad query</p></body></html>", content_type="text/html"), Reply(body="{}")]}
+    )
     with client(tmp_path, clock) as http:
         with pytest.raises(BadResponse) as caught:
             http.get(f"{server.url}/q")

@@ -21,7 +21,9 @@ SMALL = (FIXTURES / "overpass_small.json").read_text()
 
 
 def overpass(tmp_path: Path, clock: FakeClock, *endpoints: str, offline: bool = False) -> Overpass:
-    settings = HttpSettings(user_agent="t (t@clinic.example)", cache_path=tmp_path / "c.sqlite", default_min_interval=0, offline=offline)
+    settings = HttpSettings(
+        user_agent="t (t@clinic.example)", cache_path=tmp_path / "c.sqlite", default_min_interval=0, offline=offline
+    )
     return Overpass(HttpClient(settings, clock=clock, sleep=clock.sleep), tuple(endpoints))
 
 
@@ -106,7 +108,9 @@ def test_offline_miss_names_the_query(tmp_path: Path, clock: FakeClock) -> None:
     source = overpass(tmp_path, clock, "https://overpass.invalid/api/interpreter", offline=True)
     with pytest.raises(OfflineMiss) as caught:
         source.listings_near(CENTRE, 8000)
-    assert "POST https://overpass.invalid/api/interpreter (Overpass query around 32.77900,-79.93700 within 8000 m)" in str(caught.value)
+    assert "POST https://overpass.invalid/api/interpreter (Overpass query around 32.77900,-79.93700 within 8000 m)" in str(
+        caught.value
+    )
 
 
 def test_all_endpoints_busy_is_retryable(tmp_path: Path, clock: FakeClock, scripted: Start) -> None:
