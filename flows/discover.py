@@ -24,7 +24,9 @@ from prospecting.models import ClassifiedListing, Listing, Point, Prospect, Rank
 
 
 def _transient(task: Any, task_run: Any, state: State[Any]) -> bool:
-    return isinstance(state.data, Unavailable | RateLimited)
+    """Retry a source only when waiting may help: busy or unreachable, not a refused query or no DNS."""
+    error = state.data
+    return isinstance(error, RateLimited) or (isinstance(error, Unavailable) and error.transient)
 
 
 @task(name="locate")

@@ -32,7 +32,14 @@ class RateLimited(SourceError):
 
 
 class Unavailable(SourceError):
-    """The service could not be reached, timed out or answered 5xx until retries ran out."""
+    """The service could not be reached, timed out or answered 5xx until retries ran out.
+
+    `transient` is False when waiting will not help within a run (the host name does not resolve).
+    """
+
+    def __init__(self, message: str, transient: bool = True) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 class BadResponse(SourceError):

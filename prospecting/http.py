@@ -199,7 +199,9 @@ class HttpClient:
                     self._back_off(attempt, None, label, reason)
                     attempt += 1
                     continue
-                raise Unavailable(f"{label}: {reason} after {attempt + 1} attempts ({_root_cause(e)})") from e
+                raise Unavailable(
+                    f"{label}: {reason} after {attempt + 1} attempts ({_root_cause(e)})", transient=not _is_name_failure(e)
+                ) from e
             if self.settings.offline and response.status_code == 504 and response.reason == "Not Cached":
                 raise OfflineMiss(f"offline: no cached answer for {label}; run once without --offline to fill the cache")
             status = response.status_code

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,3 +120,14 @@ def test_all_endpoints_busy_is_retryable(tmp_path: Path, clock: FakeClock, scrip
     with pytest.raises(Unavailable) as caught:
         overpass(tmp_path, clock, f"{busy.url}/api/interpreter", f"{broken.url}/api/interpreter").listings_near(CENTRE, 8000)
     assert "HTTP 504 after 3 attempts" in str(caught.value) and "HTTP 400: Error: bad" in str(caught.value)
+
+
+def test_unresolvable_hosts_are_not_worth_retrying(tmp_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_dns(*args: object, **kwargs: object) -> None:
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)  # a machine with no network
+    source = overpass(tmp_path, clock, "http://overpass.invalid/api/interpreter", "http://also.invalid/api/interpreter")
+    with pytest.raises(Unavailable) as caught:
+        source.listings_near(CENTRE, 8000)
+    assert caught.value.transient is False and clock.sleeps == []

@@ -49,7 +49,7 @@ class FixtureServer:
         self.handler = handler
         self.requests: list[Seen] = []
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._request_class())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def url(self) -> str:

@@ -145,7 +145,9 @@ class Overpass(Source):
         message = "every Overpass endpoint failed: " + " | ".join(map(str, failures))
         # Worth retrying later only if some endpoint was busy or unreachable rather than refusing the query.
         if any(isinstance(e, Unavailable | RateLimited) for e in failures):
-            raise Unavailable(message)
+            raise Unavailable(
+                message, transient=any(isinstance(e, RateLimited) or getattr(e, "transient", False) for e in failures)
+            )
         raise BadResponse(message)
 
     def _ask(self, endpoint: str, query: str, purpose: str) -> SourceResult:
