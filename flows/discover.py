@@ -105,13 +105,6 @@ def discover(
             source_report[name] = {"status": "failed", "error": message}
 
     failed = [n for n, r in source_report.items() if r["status"] != "ok"]
-    if len(failed) == len(source_report):
-        errors = "; ".join(f"{n}: {source_report[n]['error']}" for n in failed)
-        return Failed(message=f"no source answered ({errors})")
-
-    classified = classify_task(listings)
-    prospects = match_task(classified)
-    ranked = rank_task(prospects, profile, centre)
     date = discovery.run_date(profile)
     folder = discovery.output_folder(profile, near)
     summary: dict[str, Any] = {
@@ -122,15 +115,25 @@ def discover(
         "radius_km": round(profile.radius_km, 3),
         "niche": profile.niche,
         "date": date,
+        "status": "failed" if len(failed) == len(source_report) else "partial" if failed else "complete",
         "partial": bool(failed),
         "sources": source_report,
-        "counts": {
-            "listings": len(listings),
-            "prospects": len(prospects),
-            "partners": len(ranked),
-            "excluded": len(prospects) - len(ranked),
-        },
         "attribution": sorted({r["attribution"] for r in source_report.values() if r.get("attribution")}),
+    }
+    if summary["status"] == "failed":
+        # The run record says what happened; the previous exports stay as they were.
+        discovery.write_run_record(folder, summary)
+        errors = "; ".join(f"{n}: {source_report[n]['error']}" for n in failed)
+        return Failed(message=f"no source answered ({errors})")
+
+    classified = classify_task(listings)
+    prospects = match_task(classified)
+    ranked = rank_task(prospects, profile, centre)
+    summary["counts"] = {
+        "listings": len(listings),
+        "prospects": len(prospects),
+        "partners": len(ranked),
+        "excluded": len(prospects) - len(ranked),
     }
     paths = export_task(str(folder), ranked, prospects, centre, date, summary)
     summary["files"] = {k: str(v) for k, v in paths.__dict__.items()}

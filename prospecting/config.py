@@ -22,6 +22,8 @@ Fields of a clinic profile (top level unless dotted):
     nominatim.url        Nominatim base URL ("https://nominatim.openstreetmap.org")
     cache.dir            HTTP cache folder ("<output_dir>/.cache")
     cache.listing_days   how long listing answers stay fresh (7)
+    file.paths           CSV or GeoJSON listing files for the `file` source (relative to the profile)
+    file.licence         the licence of those files, kept with each listing ("user-supplied")
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class ClinicProfile:
     nominatim_url: str
     cache_dir: Path
     listing_cache_days: float
+    import_files: tuple[Path, ...] = ()
+    import_licence: str = "user-supplied"
 
     @property
     def slug(self) -> str:
@@ -203,6 +207,12 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
     return check
 
 
+def _paths(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f'{value!r} is not a list of file paths (expected e.g. ["imports/google.csv"])')
+    return tuple(value)
+
+
 # field -> (check, default); a default of ... means required.
 _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "name": (_text, ...),
@@ -221,6 +231,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "nominatim.url": (_url, DEFAULT_NOMINATIM_URL),
     "cache.dir": (_text, None),
     "cache.listing_days": (_number(0, 365), 7),
+    "file.paths": (_paths, []),
+    "file.licence": (_text, "user-supplied"),
 }
 
 
@@ -284,4 +296,6 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         nominatim_url=values["nominatim.url"],
         cache_dir=Path(values["cache.dir"]) if values["cache.dir"] else output_dir / ".cache",
         listing_cache_days=values["cache.listing_days"],
+        import_files=tuple(path.parent / p for p in values["file.paths"]),
+        import_licence=values["file.licence"],
     )

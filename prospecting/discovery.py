@@ -116,5 +116,11 @@ def write_exports(
     export.write_csv(paths.dated, export.PROSPECT_COLUMNS, rows)
     export.write_csv(paths.prospects, export.PROSPECT_COLUMNS, rows)
     export.write_csv(paths.excluded, export.PROSPECT_COLUMNS, export.excluded_rows(excluded, centre, date))
-    export.write_json(paths.summary, summary | {"files": {k: str(v) for k, v in paths.__dict__.items()}})
+    write_run_record(folder, summary | {"files": {k: str(v) for k, v in paths.__dict__.items()}})
     return paths
+
+
+def write_run_record(folder: Path, summary: dict[str, Any]) -> Path:
+    path = folder / "run.json"
+    export.write_json(path, summary)
+    return path

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES, ROOT
+from conftest import BASE_PROFILE, FIXTURES, ROOT, write_profile
 from contract import classify_problems, read
 
 from prospecting.cli import cli
+from prospecting.demo.server import FixtureServer
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -115,3 +116,18 @@ def test_every_command_has_help_and_is_in_the_readme() -> None:
         code, stdout, _ = run(name, "--help")
         assert code == 0 and (command.help or "").split("\n")[0] in " ".join(stdout.split())
         assert re.search(rf"prospect {name}\b", readme), f"`prospect {name}` is not in the README"
+
+
+def test_fetch_writes_one_sources_listings(tmp_path: Path, demo_server: FixtureServer) -> None:
+    profile = write_profile(
+        tmp_path,
+        BASE_PROFILE + f'[overpass]\nendpoints = ["{demo_server.url}/api/interpreter"]\n[cache]\ndir = "{tmp_path / "c"}"\n',
+    )
+    out = tmp_path / "osm.csv"
+    code, stdout, _ = run("fetch", "osm", "--clinic", str(profile), "--out", str(out))
+    assert code == 0
+    columns, rows = read(out)
+    assert columns[:5] == ["id", "source", "name", "latitude", "longitude"]
+    assert len(rows) == 153 and all(r["source"] == "osm" and r["licence"] == "ODbL-1.0" for r in rows)
+    assert "dropped: fitness_station 10, outside_radius 2, unnamed 7" in stdout and "OpenStreetMap" in stdout
+    assert run("fetch", "nope", "--clinic", str(profile), "--out", str(out))[0] == 2

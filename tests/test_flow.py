@@ -87,6 +87,41 @@ def test_failing_source_fails_the_run_with_one_line(tmp_path: Path, scripted: Ca
     assert code == 3
     assert stderr.strip().count("\n") == 0 and "no source answered (osm:" in stderr and "parse error" in stderr
     assert not (tmp_path / "out" / "test-clinic" / "prospects-latest.csv").exists()
+    record = json.loads((tmp_path / "out" / "test-clinic" / "run.json").read_text())
+    assert record["status"] == "failed" and "parse error" in record["sources"]["osm"]["error"]
+
+
+def test_one_failing_source_makes_the_run_partial(demo_profile: Path) -> None:
+    with demo_profile.open("a") as f:
+        f.write('[file]\npaths = ["missing-export.csv"]\n')
+    code, stdout, stderr = invoke("discover", "--clinic", str(demo_profile), "--sources", "osm,file")
+    assert code == 4
+    assert "source file failed" in stderr and "missing-export.csv: file not found" in stderr and "partial" in stderr
+    folder = demo_profile.parent / "out" / "test-clinic"
+    assert prospect_csv_problems(folder / "prospects-latest.csv") == []
+    record = json.loads((folder / "run.json").read_text())
+    assert record["status"] == "partial" and record["sources"]["osm"]["status"] == "ok"
+    assert record["sources"]["file"]["status"] == "failed"
+    assert f"Ranked prospects: {folder / 'prospects-latest.csv'}" in stdout
+
+
+def test_imported_file_merges_with_the_map(demo_profile: Path) -> None:
+    export = demo_profile.parent / "maps-export.csv"
+    export.write_text(
+        "title,category,full_address,lat,lng,phone\n"
+        'King Street Yoga House,Yoga studio,"276 King St, Charleston, SC 29401",32.78181,-79.93772,(843) 555-0146\n'
+        '"=HYPERLINK(""http://evil.example"")",Gym,"1 Bad Row",32.78,-79.93,\n'
+    )
+    with demo_profile.open("a") as f:
+        f.write('[file]\npaths = ["maps-export.csv"]\nlicence = "scraped, internal use"\n')
+    code, _, stderr = invoke("discover", "--clinic", str(demo_profile), "--sources", "osm,file")
+    assert code == 0, stderr
+    _, rows = read(demo_profile.parent / "out" / "test-clinic" / "prospects-latest.csv")
+    yoga = [r for r in rows if r["name"].startswith("King Street Yoga")]
+    assert len(yoga) == 1
+    assert yoga[0]["sources"] == "maps-export:1;osm:node/4709990082"
+    assert yoga[0]["licence"] == "ODbL-1.0;scraped, internal use"
+    assert [r["name"] for r in rows if "HYPERLINK" in r["name"]] == ['\'=HYPERLINK("http://evil.example")']
 
 
 def test_offline_with_empty_cache_names_the_missing_request(tmp_path: Path) -> None:

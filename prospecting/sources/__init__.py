@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from prospecting.sources.base import Source
+from prospecting.sources.file import FileImport
 from prospecting.sources.osm import Overpass
 
-SOURCES: dict[str, type[Source]] = {Overpass.name: Overpass}
+SOURCES: dict[str, type[Source]] = {Overpass.name: Overpass, FileImport.name: FileImport}
 
-__all__ = ["SOURCES", "Overpass", "Source"]
+__all__ = ["SOURCES", "FileImport", "Overpass", "Source"]
