@@ -14,6 +14,10 @@ class Point:
         return f"{self.latitude:.5f},{self.longitude:.5f}"
 
 
+def located(latitude: float | None, longitude: float | None) -> Point | None:
+    return None if latitude is None or longitude is None else Point(latitude, longitude)
+
+
 @dataclass(frozen=True)
 class Listing:
     """One record of one source, as that source gave it (normalised to these fields)."""
@@ -45,9 +49,7 @@ class Listing:
 
     @property
     def point(self) -> Point | None:
-        if self.latitude is None or self.longitude is None:
-            return None
-        return Point(self.latitude, self.longitude)
+        return located(self.latitude, self.longitude)
 
 
 @dataclass(frozen=True)
@@ -88,9 +90,7 @@ class Prospect:
 
     @property
     def point(self) -> Point | None:
-        if self.latitude is None or self.longitude is None:
-            return None
-        return Point(self.latitude, self.longitude)
+        return located(self.latitude, self.longitude)
 
 
 @dataclass(frozen=True)
