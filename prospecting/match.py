@@ -112,6 +112,19 @@ def normalise_address(address: str, abbreviations: Mapping[str, str] | None = No
     return " ".join(_words(address, abbreviations or {}))
 
 
+def address_similarity(a: str, b: str) -> float:
+    """0-100 on normalised addresses; a street address inside a full one scores high, different house numbers 0."""
+    number_a, number_b = _house_number(a), _house_number(b)
+    if number_a and number_b and number_a != number_b:
+        return 0.0
+    return float(fuzz.token_set_ratio(a, b))
+
+
+def _house_number(address: str) -> str:
+    first = address.split(" ", 1)[0]
+    return first if first[:1].isdigit() else ""
+
+
 # --- blocking ------------------------------------------------------------------------------------
 def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
@@ -195,7 +208,7 @@ def _linked(a: Listing, b: Listing, name: float, address_a: str, address_b: str,
     if same_phone:
         return True
     if address_a and address_b:
-        return fuzz.token_sort_ratio(address_a, address_b) >= s.address_without_coordinates
+        return address_similarity(address_a, address_b) >= s.address_without_coordinates
     same_place = (a.postcode and a.postcode[:5] == b.postcode[:5]) or (a.city and a.city.lower() == b.city.lower())
     return bool(same_place)
 

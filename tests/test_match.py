@@ -8,7 +8,17 @@ from conftest import FIXTURES
 
 from prospecting.classify import classify_all
 from prospecting.listings_io import read_table, table_listings
-from prospecting.match import clusters, group_listings, match_prospects, normalise_name, normalise_phone, registrable_domain
+from prospecting.match import (
+    MatchSettings,
+    address_similarity,
+    clusters,
+    group_listings,
+    match_prospects,
+    normalise_address,
+    normalise_name,
+    normalise_phone,
+    registrable_domain,
+)
 from prospecting.models import Listing
 from prospecting.sources.osm import parse_overpass
 
@@ -72,3 +82,17 @@ def test_normalisers() -> None:
 
 def test_union_find_joins_chains() -> None:
     assert clusters(5, [(0, 1), (3, 4), (1, 3)]) == [[0, 1, 3, 4], [2]]
+
+
+def test_address_similarity() -> None:
+    words = MatchSettings.from_table().abbreviations
+    full = normalise_address("45 Rutledge Ave, Charleston, SC 29401", words)
+    street = normalise_address("45 Rutledge Avenue", words)
+    assert address_similarity(full, street) == 100
+    assert address_similarity(street, normalise_address("145 Rutledge Avenue", words)) == 0
+    listings = [
+        Listing("a", "1", "Peninsula Physical Therapy", 32.78, -79.94, address="45 Rutledge Ave, Charleston, SC 29401"),
+        Listing("b", "1", "Peninsula Physical Therapy", address="45 Rutledge Ave", city="Charleston"),
+        Listing("b", "2", "Peninsula Physical Therapy", address="145 Rutledge Ave", city="Charleston"),
+    ]
+    assert sorted(map(tuple, group_listings(listings))) == [(0, 1), (2,)]
