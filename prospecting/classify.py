@@ -61,7 +61,7 @@ class Rules:
 
 def normalise_label(label: str) -> str:
     """`"Yoga Studio"` -> `"yoga_studio"`; OSM `key=value` labels keep their `=` and `:`."""
-    return re.sub(r"[\s\-/]+", "_", label.strip().lower())
+    return re.sub(r"[\s\-/,]+", "_", label.strip().lower())
 
 
 def load_rules(table: Mapping[str, Any] | None = None) -> Rules:

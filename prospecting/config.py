@@ -22,6 +22,11 @@ Fields of a clinic profile (top level unless dotted):
     nominatim.url        Nominatim base URL ("https://nominatim.openstreetmap.org")
     cache.dir            HTTP cache folder ("<output_dir>/.cache")
     cache.listing_days   how long listing answers stay fresh (7)
+    npi.url              NPPES NPI Registry API ("https://npiregistry.cms.hhs.gov/api")
+    npi.taxonomies       taxonomy descriptions queried per ZIP code (family medicine, internal
+                         medicine, general practice, family nurse practitioner, naturopath)
+    npi.zip_buffer_km    ZIP codes whose centre lies within radius + this are queried (3)
+    http.min_interval    seconds between two requests to one host (1; Nominatim never below 1)
     file.paths           CSV or GeoJSON listing files for the `file` source (relative to the profile)
     file.licence         the licence of those files, kept with each listing ("user-supplied")
 """
@@ -44,6 +49,8 @@ DEFAULT_OVERPASS_ENDPOINTS = (
     "https://maps.mail.ru/osm/tools/overpass/api/interpreter",
 )
 DEFAULT_NOMINATIM_URL = "https://nominatim.openstreetmap.org"
+DEFAULT_NPI_URL = "https://npiregistry.cms.hhs.gov/api"
+DEFAULT_NPI_TAXONOMIES = ("Family Medicine", "Internal Medicine", "General Practice", "Nurse Practitioner, Family", "Naturopath")
 MAX_RADIUS_KM = 100.0
 _UNIT_KM = {"mi": 1.609344, "km": 1.0, "m": 0.001}
 _RADIUS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mi|km|m)\s*$", re.IGNORECASE)
@@ -74,6 +81,10 @@ class ClinicProfile:
     listing_cache_days: float
     import_files: tuple[Path, ...] = ()
     import_licence: str = "user-supplied"
+    npi_url: str = DEFAULT_NPI_URL
+    npi_taxonomies: tuple[str, ...] = DEFAULT_NPI_TAXONOMIES
+    npi_zip_buffer_km: float = 3.0
+    min_interval: float = 1.0
 
     @property
     def slug(self) -> str:
@@ -207,6 +218,12 @@ def _int(lo: int, hi: int) -> Callable[[Any], int]:
     return check
 
 
+def _names(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError(f'{value!r} is not a list of names (expected e.g. ["Family Medicine", "Naturopath"])')
+    return tuple(v.strip() for v in value)
+
+
 def _paths(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError(f'{value!r} is not a list of file paths (expected e.g. ["imports/google.csv"])')
@@ -231,6 +248,10 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "nominatim.url": (_url, DEFAULT_NOMINATIM_URL),
     "cache.dir": (_text, None),
     "cache.listing_days": (_number(0, 365), 7),
+    "npi.url": (_url, DEFAULT_NPI_URL),
+    "npi.taxonomies": (_names, list(DEFAULT_NPI_TAXONOMIES)),
+    "npi.zip_buffer_km": (_number(0, 20), 3),
+    "http.min_interval": (_number(0, 60), 1),
     "file.paths": (_paths, []),
     "file.licence": (_text, "user-supplied"),
 }
@@ -298,4 +319,8 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         listing_cache_days=values["cache.listing_days"],
         import_files=tuple(path.parent / p for p in values["file.paths"]),
         import_licence=values["file.licence"],
+        npi_url=values["npi.url"],
+        npi_taxonomies=values["npi.taxonomies"],
+        npi_zip_buffer_km=values["npi.zip_buffer_km"],
+        min_interval=values["http.min_interval"],
     )

@@ -29,7 +29,8 @@ def http_client(profile: ClinicProfile, offline: bool = False) -> HttpClient:
             user_agent=profile.user_agent,
             cache_path=profile.cache_dir / "http.sqlite",
             expire_after=timedelta(days=profile.listing_cache_days),
-            min_interval={nominatim_host: NOMINATIM_MIN_DELAY},
+            default_min_interval=profile.min_interval,
+            min_interval={nominatim_host: max(NOMINATIM_MIN_DELAY, profile.min_interval)},
             offline=offline,
         )
     )
@@ -55,7 +56,8 @@ def fetch_source(profile: ClinicProfile, source: str, centre: Point, offline: bo
     kept: list[Listing] = []
     dropped = dict(result.dropped)
     for listing in result.listings:
-        point = listing.point
+        # Approximate points (ZIP centroids) came from areas chosen to touch the radius: kept.
+        point = listing.exact_point
         if point is not None and haversine_km(centre, point) > profile.radius_km:
             dropped["outside_radius"] = dropped.get("outside_radius", 0) + 1
         else:

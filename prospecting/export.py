@@ -24,11 +24,11 @@ PROSPECT_COLUMNS = (
     "postcode phone website email instagram facebook latitude longitude sources first_seen last_seen status "
     "stage next_step conversation_starter notes "
     # beyond the contract: the parts of the score and where the data came from
-    "confidence evidence score_niche score_proximity score_evidence licence"
+    "confidence evidence score_niche score_proximity score_evidence licence location_precision people"
 ).split()
 LISTING_COLUMNS = (
     "id source name latitude longitude address city state postcode phone website email instagram facebook "
-    "categories brand operator fetched_at licence"
+    "categories brand operator fetched_at licence location_precision people"
 ).split()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
@@ -114,6 +114,8 @@ def prospect_row(p: Prospect, centre: Point, run_date: str) -> dict[str, Any]:
         "confidence": c.confidence,
         "evidence": "; ".join(c.evidence),
         "licence": ";".join(p.licences),
+        "location_precision": p.location_precision,
+        "people": "; ".join(p.people),
     }
 
 
@@ -161,6 +163,8 @@ def listing_row(listing: Listing) -> dict[str, Any]:
         "operator": listing.operator,
         "fetched_at": listing.fetched_at,
         "licence": listing.licence,
+        "location_precision": listing.location_precision,
+        "people": "; ".join(listing.people),
     }
 
 

@@ -130,8 +130,8 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> set
     pairs: set[tuple[int, int]] = set()
     cells: dict[tuple[int, int], list[int]] = defaultdict(list)
     for i, item in enumerate(listings):
-        if item.latitude is not None and item.longitude is not None:
-            cells[_cell(item.latitude, item.longitude, settings.grid_m)].append(i)
+        if (point := item.exact_point) is not None:
+            cells[_cell(point.latitude, point.longitude, settings.grid_m)].append(i)
     for (cx, cy), members in cells.items():
         for dx in (-1, 0, 1):
             for dy in (-1, 0, 1):
@@ -153,7 +153,7 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> set
     without = sorted(
         (normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i)
         for i, x in enumerate(listings)
-        if x.latitude is None or x.longitude is None
+        if x.exact_point is None
     )
     with_all = sorted(
         (normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i) for i, x in enumerate(listings)
@@ -191,7 +191,7 @@ def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> list[t
 
 
 def _linked(a: Listing, b: Listing, name: float, address_a: str, address_b: str, s: MatchSettings) -> bool:
-    pa, pb = a.point, b.point
+    pa, pb = a.exact_point, b.exact_point
     distance_m = haversine_km(pa, pb) * 1000 if pa and pb else None
     phone_a, phone_b = normalise_phone(a.phone), normalise_phone(b.phone)
     same_phone = bool(phone_a) and phone_a == phone_b
@@ -257,7 +257,9 @@ def merge(members: Sequence[ClassifiedListing]) -> Prospect:
     def pick(attribute: str) -> str:
         return next((str(getattr(m.listing, attribute)) for m in ordered if getattr(m.listing, attribute)), "")
 
-    located = next((m.listing for m in ordered if m.listing.point), None)
+    located = next((m.listing for m in ordered if m.listing.exact_point), None) or next(
+        (m.listing for m in ordered if m.listing.point), None
+    )
     keys = sorted(m.listing.key for m in members)
     return Prospect(
         prospect_id=prospect_id(keys),
@@ -277,6 +279,8 @@ def merge(members: Sequence[ClassifiedListing]) -> Prospect:
         brand=pick("brand"),
         members=tuple(keys),
         licences=tuple(sorted({m.listing.licence for m in members if m.listing.licence})),
+        location_precision=located.location_precision if located else "unknown",
+        people=tuple(dict.fromkeys(person for m in ordered for person in m.listing.people)),
     )
 
 

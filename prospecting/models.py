@@ -41,6 +41,10 @@ class Listing:
     operator: str = ""
     fetched_at: str = ""
     licence: str = ""
+    # "exact" (the source placed it) or "approximate" (e.g. a ZIP centroid): approximate points are
+    # not used to decide that two records are one business, and yield to exact ones when merged.
+    location_precision: str = "exact"
+    people: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -50,6 +54,10 @@ class Listing:
     @property
     def point(self) -> Point | None:
         return located(self.latitude, self.longitude)
+
+    @property
+    def exact_point(self) -> Point | None:
+        return self.point if self.location_precision == "exact" else None
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,8 @@ class Prospect:
     brand: str = ""
     members: tuple[str, ...] = ()
     licences: tuple[str, ...] = ()
+    location_precision: str = "exact"
+    people: tuple[str, ...] = ()
 
     @property
     def point(self) -> Point | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from prospecting.resources import demo_data_dir
@@ -123,5 +124,47 @@ def demo_handler(data_dir: Path | None = None) -> Handler:
             found = "145 king street" in (seen.query.get("q") or [""])[0].lower()
             return Reply(body=json.dumps(nominatim if found else []))
         return Reply(404, "<html><body>Not found</body></html>", content_type="text/html")
+
+    return handle
+
+
+NPI_NO_CRITERIA = {"Errors": [{"description": "No valid search criteria provided", "field": "generic", "number": "04"}]}
+NPI_TYPE_ALONE = {
+    "Errors": [{"description": "enumeration_type requires additional search criteria", "field": "generic", "number": "09"}]
+}
+_NPI_CRITERIA = ("number", "postal_code", "taxonomy_description", "first_name", "last_name", "organization_name", "city")
+
+
+def npi_handler(records: list[dict[str, Any]]) -> Handler:
+    """The NPPES API v2.1 over a list of registry records: its filters, paging and error payloads."""
+
+    def matches(record: dict[str, Any], postal: str, taxonomy: str, purpose: str) -> bool:
+        addresses = [a for a in record.get("addresses", []) if not purpose or a.get("address_purpose") == purpose]
+        if postal and not any(str(a.get("postal_code", "")).startswith(postal.rstrip("*")) for a in addresses):
+            return False
+        if taxonomy:
+            wanted = taxonomy.lower()
+            descs = [str(t.get("desc", "")).lower() for t in record.get("taxonomies", [])]
+            if wanted.endswith("*"):
+                return any(d.startswith(wanted[:-1]) for d in descs)
+            return wanted in descs
+        return True
+
+    def handle(seen: Seen) -> Reply:
+        q = {k: v[0] for k, v in seen.query.items()}
+        if not any(q.get(k) for k in _NPI_CRITERIA):
+            return Reply(body=json.dumps(NPI_TYPE_ALONE if q.get("enumeration_type") else NPI_NO_CRITERIA))
+        limit, skip = int(q.get("limit", "10")), int(q.get("skip", "0"))
+        if limit > 200 or skip > 1000:
+            return Reply(
+                body=json.dumps({"Errors": [{"description": "Field limit/skip out of range", "field": "limit", "number": "06"}]})
+            )
+        found = [
+            r
+            for r in records
+            if matches(r, q.get("postal_code", ""), q.get("taxonomy_description", ""), q.get("address_purpose", ""))
+        ]
+        page = found[skip : skip + limit]
+        return Reply(body=json.dumps({"result_count": len(page), "results": page}))
 
     return handle

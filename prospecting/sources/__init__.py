@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from prospecting.sources.base import Source
 from prospecting.sources.file import FileImport
+from prospecting.sources.npi import NpiRegistry
 from prospecting.sources.osm import Overpass
 
-SOURCES: dict[str, type[Source]] = {Overpass.name: Overpass, FileImport.name: FileImport}
+SOURCES: dict[str, type[Source]] = {s.name: s for s in (Overpass, NpiRegistry, FileImport)}
 
-__all__ = ["SOURCES", "FileImport", "Overpass", "Source"]
+__all__ = ["SOURCES", "FileImport", "NpiRegistry", "Overpass", "Source"]
