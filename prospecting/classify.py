@@ -30,8 +30,12 @@ class Rule:
     name: tuple[re.Pattern[str], ...]
     require_all: bool
 
-    def evidence(self, listing: Listing, labels: frozenset[str]) -> str | None:
-        """A readable line of evidence when the rule matches, else None."""
+    def evidence(self, listing: Listing, labels: frozenset[str]) -> tuple[str, float] | None:
+        """(a readable line of evidence, the weight earned) when the rule matches, else None.
+
+        A label and a name that both say it are two signals: the weight counts twice,
+        as 1 - (1 - w)^2, unless the rule needs both (`require = "all"`) to say anything.
+        """
         found: list[str] = []
         conditions: list[bool] = []
         if self.labels:
@@ -50,7 +54,10 @@ class Rule:
             if match is not None:
                 found.append(f'name "{match.string}" says "{match.group(0).strip()}"')
         matched = all(conditions) if self.require_all else any(conditions)
-        return "; ".join(found) if matched and conditions else None
+        if not (matched and conditions):
+            return None
+        signals = 1 if self.require_all else sum(conditions)
+        return "; ".join(found), 1 - (1 - self.weight) ** signals
 
 
 @dataclass(frozen=True)
@@ -103,21 +110,22 @@ def load_rules(table: Mapping[str, Any] | None = None) -> Rules:
 def classify(listing: Listing, rules: Rules) -> Classification:
     labels = frozenset(normalise_label(c) for c in listing.categories)
     score: dict[str, float] = {}
-    best: dict[str, Rule] = {}
+    best: dict[str, tuple[float, str]] = {}  # category -> (weight earned, subcategory) of its strongest rule
     evidence: dict[str, list[str]] = {}
     for rule in rules.rules:
-        line = rule.evidence(listing, labels)
-        if line is None:
+        found = rule.evidence(listing, labels)
+        if found is None:
             continue
-        score[rule.category] = 1 - (1 - score.get(rule.category, 0.0)) * (1 - rule.weight)
-        if rule.category not in best or rule.weight > best[rule.category].weight:
-            best[rule.category] = rule
+        line, weight = found
+        score[rule.category] = 1 - (1 - score.get(rule.category, 0.0)) * (1 - weight)
+        if rule.category not in best or weight > best[rule.category][0]:
+            best[rule.category] = (weight, rule.subcategory)
         evidence.setdefault(rule.category, []).append(line)
     if not score:
         return Classification("other", "unclassified", 0.0, ("no category signal in labels or name",))
     order = {c: i for i, c in enumerate(rules.precedence)}
     winner = max(score, key=lambda c: (round(score[c], 9), -order[c]))
-    return Classification(winner, best[winner].subcategory, round(score[winner], 3), tuple(dict.fromkeys(evidence[winner])))
+    return Classification(winner, best[winner][1], round(score[winner], 3), tuple(dict.fromkeys(evidence[winner])))
 
 
 def classify_all(listings: Iterable[Listing], rules: Rules | None = None) -> list[ClassifiedListing]:

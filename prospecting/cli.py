@@ -16,6 +16,7 @@ import click
 
 from prospecting import __version__
 from prospecting.errors import ConfigError, GeocodeError, InputError, ProspectingError, SourceError
+from prospecting.listings_io import Table
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_PARTIAL = 1, 2, 3, 4
 DEFAULT_CLINIC = "config/clinic.toml"
@@ -173,7 +174,7 @@ def fetch(source: str, clinic: str | None, near: str | None, radius: str | None,
 
     profile = load_profile(_clinic_path(clinic), _overrides(radius, source))
     centre = discovery.search_centre(profile, near, offline)
-    result = discovery.fetch_source(profile, source, centre, offline)
+    result = discovery.fetch_source(profile, source.partition(":")[0], centre, offline)
     count = export.write_csv(Path(out), export.LISTING_COLUMNS, (export.listing_row(x) for x in result.listings))
     dropped = ", ".join(f"{k} {v}" for k, v in sorted(result.dropped.items())) or "none"
     click.echo(f"{count} listings from {source} written to {out} (dropped: {dropped}). {result.attribution}")
@@ -210,7 +211,7 @@ def classify(input_file: str, out: str) -> None:
     for row in rows:
         counts[row["category"]] = counts.get(row["category"], 0) + 1
     click.echo(f"{len(rows)} rows classified into {out}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    _echo_skipped(table.skipped)
+    _echo_warnings(table)
 
 
 @cli.command()
@@ -235,7 +236,7 @@ def dedupe(inputs: tuple[str, ...], out: str) -> None:
                 )
             seen[key] = f"{name} row {row}"
             listings.append(listing)
-        _echo_skipped(table.skipped)
+        _echo_warnings(table)
     groups = group_listings(listings)
     rows: list[dict[str, Any]] = [{} for _ in listings]
     for group in groups:
@@ -247,9 +248,11 @@ def dedupe(inputs: tuple[str, ...], out: str) -> None:
     click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
 
 
-def _echo_skipped(skipped: dict[str, int]) -> None:
-    for reason, count in skipped.items():
-        click.echo(f"warning: {count} rows with {reason}", err=True)
+def _echo_warnings(table: Table) -> None:
+    for line in table.warnings:
+        click.echo(f"warning: {line}", err=True)
+    for reason, count in table.skipped.items():
+        click.echo(f"warning: {table.path}: {count} rows with {reason}", err=True)
 
 
 def main() -> None:

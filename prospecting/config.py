@@ -13,7 +13,7 @@ Fields of a clinic profile (top level unless dotted):
     country              ISO 3166-1 alpha-2 code that geocoding must land in ("us")
     radius               search radius with units, "5mi", "8km" or "800m"; above 0, at most 100 km
     niche                a niche profile of config/niches.toml ("general_ortho")
-    sources              listing sources to query (["osm"])
+    sources              listing sources to query (["osm"]); "file:PATH" adds an import file
     timezone             IANA zone of the clinic ("America/New_York")
     contact_email        put in the User-Agent so services can reach the operator (required)
     output_dir           where exports go ("output")
@@ -166,9 +166,12 @@ def _sources(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise ValueError(f'{value!r} is not a list of sources (expected e.g. ["osm"])')
     known = known_sources()
-    for name in value:
+    for entry in value:
+        name, _, path = str(entry).partition(":")
         if name not in known:
             raise ValueError(f"unknown source {name!r} (expected some of {', '.join(known)})")
+        if path and name != "file":
+            raise ValueError(f"{entry!r}: only the file source takes a path (expected file:PATH)")
     return tuple(dict.fromkeys(value))
 
 
@@ -299,6 +302,9 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         raise ConfigError(f"{path}: {missing}: missing (expected latitude and longitude together)")
 
     output_dir = Path(values["output_dir"])
+    # `file:PATH` in sources names an import file (relative to the working folder) and enables `file`.
+    named_files = tuple(Path(s.partition(":")[2]) for s in values["sources"] if s.startswith("file:"))
+    sources = tuple(dict.fromkeys(s.partition(":")[0] for s in values["sources"]))
     return ClinicProfile(
         source_file=str(path),
         name=values["name"],
@@ -308,7 +314,7 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         country=values["country"],
         radius_km=values["radius"],
         niche=values["niche"],
-        sources=values["sources"],
+        sources=sources,
         timezone=values["timezone"],
         contact_email=values["contact_email"],
         output_dir=output_dir,
@@ -317,7 +323,7 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         nominatim_url=values["nominatim.url"],
         cache_dir=Path(values["cache.dir"]) if values["cache.dir"] else output_dir / ".cache",
         listing_cache_days=values["cache.listing_days"],
-        import_files=tuple(path.parent / p for p in values["file.paths"]),
+        import_files=tuple(path.parent / p for p in values["file.paths"]) + named_files,
         import_licence=values["file.licence"],
         npi_url=values["npi.url"],
         npi_taxonomies=values["npi.taxonomies"],

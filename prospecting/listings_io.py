@@ -9,8 +9,10 @@ matched case-insensitively; an unknown column is kept for `classify` to repeat.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +26,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "source_id", "place_id", "placeid", "cid", "data_id", "google_id", "osm_id", "npi", "number"),
     "source": ("source",),
     "name": ("name", "title", "business_name", "organization_name", "company", "company_name"),
-    "latitude": ("latitude", "lat", "y"),
-    "longitude": ("longitude", "lng", "lon", "long", "x"),
+    "latitude": ("latitude", "lat", "y", "location/lat", "location.lat"),
+    "longitude": ("longitude", "lng", "lon", "long", "x", "location/lng", "location.lng"),
     "address": ("address", "full_address", "street_address", "street", "address_1", "addr"),
     "city": ("city", "locality", "town"),
     "state": ("state", "region", "province", "us_state"),
@@ -39,6 +41,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "categories": ("categories", "category", "type", "types", "subtypes", "categoryname", "category_name", "main_category"),
 }
 MAX_FILE_BYTES = 200 * 1024 * 1024
+_NUMBERED_CATEGORY = re.compile(r"^categories[/.]\d+$")  # Apify flattens its list: categories/0, categories/1
 
 
 @dataclass
@@ -48,8 +51,10 @@ class Table:
     path: Path
     columns: list[str]
     rows: list[dict[str, str]]
+    lines: list[int] = field(default_factory=list)  # where each row starts in the file (features: their number)
     mapping: dict[str, list[str]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def read_table(path: Path) -> Table:
@@ -60,20 +65,22 @@ def read_table(path: Path) -> Table:
         raise InputError(f"{path}: is a folder (expected a CSV or GeoJSON file)")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise InputError(f"{path}: larger than {MAX_FILE_BYTES // 2**20} MB (expected a smaller export; split it)")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{path}: not UTF-8 text at byte {e.start} (expected a UTF-8 file; re-save as CSV UTF-8)") from e
+    text, warning = _decode(path, path.read_bytes())
     if not text.strip():
         raise InputError(f"{path}: empty (expected a header row and listings)")
     if path.suffix.lower() in (".geojson", ".json"):
         columns, rows = _geojson_rows(path, text)
+        lines = list(range(1, len(rows) + 1))
     else:
-        columns, rows = _csv_rows(path, text)
-    table = Table(path, columns, rows)
+        columns, rows, lines = _csv_rows(path, text)
+    table = Table(path, columns, rows, lines)
+    if warning:
+        table.warnings.append(warning)
     lower = {c.strip().lower(): c for c in columns}
     for name, aliases in ALIASES.items():
         found = [lower[a] for a in aliases if a in lower]
+        if name == "categories":
+            found += [c for c in columns if _NUMBERED_CATEGORY.match(c.strip().lower())]
         if found:
             table.mapping[name] = found if name == "categories" else found[:1]
     if "name" not in table.mapping:
@@ -81,16 +88,34 @@ def read_table(path: Path) -> Table:
     return table
 
 
-def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]]]:
+def _decode(path: Path, raw: bytes) -> tuple[str, str | None]:
+    """Text of a file: UTF-8 (with or without BOM), UTF-16 with a BOM, else Latin-1 with a warning."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16"), None
+    if b"\x00" in raw[:4096]:
+        raise InputError(f"{path}: binary data, not text (expected a CSV or GeoJSON file)")
     try:
-        reader = csv.DictReader(text.splitlines(), strict=True)
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        return raw.decode("latin-1"), f"{path}: not UTF-8 (byte {e.start}); read as Latin-1, check accented names"
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]], list[int]]:
+    rows: list[dict[str, str]] = []
+    lines: list[int] = []
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
         columns = list(reader.fieldnames or [])
-        rows = [{k: (v if isinstance(v, str) else "") for k, v in row.items() if k is not None} for row in reader]
+        start = reader.line_num + 1
+        for row in reader:
+            rows.append({k: (v if isinstance(v, str) else "") for k, v in row.items() if k is not None})
+            lines.append(start)
+            start = reader.line_num + 1
     except csv.Error as e:
-        raise InputError(f"{path}: malformed CSV: {e} (expected comma-separated values with a header row)") from e
+        raise InputError(f"{path}: line {reader.line_num}: malformed CSV: {e} (expected comma-separated values)") from e
     if not columns:
         raise InputError(f"{path}: no header row (expected column names such as name, address, latitude)")
-    return columns, rows
+    return columns, rows, lines
 
 
 def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -85,7 +85,7 @@ def test_dedupe_without_coordinates(tmp_path: Path) -> None:
     [
         (b"", "empty"),
         (b"foo,bar\n1,2\n", "no name column"),
-        (b"name,city\n\xff\xfe bad,x\n", "not UTF-8"),
+        (b"name,city\n\x00\x01\x02,x\n", "binary data"),
         (b'name,city\n"unclosed,x\n', "malformed CSV"),
     ],
 )
@@ -100,6 +100,14 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path: Path, content: bytes, message
         assert code == 2
         assert stderr.count("\n") == 1 and message in stderr and str(bad) in stderr
         assert not (tmp_path / "o.csv").exists()
+
+
+def test_latin1_is_read_with_a_warning(tmp_path: Path) -> None:
+    old = tmp_path / "old.csv"
+    old.write_bytes(b"name,city\nCaf\xe9 Yoga,Charleston\n")
+    code, _, stderr = run("classify", str(old), "--out", str(tmp_path / "o.csv"))
+    assert code == 0 and "not UTF-8 (byte 13); read as Latin-1" in stderr
+    assert read(tmp_path / "o.csv")[1][0]["name"] == "Café Yoga"
 
 
 def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
@@ -131,3 +139,38 @@ def test_fetch_writes_one_sources_listings(tmp_path: Path, demo_server: FixtureS
     assert len(rows) == 153 and all(r["source"] == "osm" and r["licence"] == "ODbL-1.0" for r in rows)
     assert "dropped: fitness_station 10, outside_radius 2, unnamed 7" in stdout and "OpenStreetMap" in stdout
     assert run("fetch", "nope", "--clinic", str(profile), "--out", str(out))[0] == 2
+
+
+SCRAPERS = {
+    "gosom": {"King Street Yoga House": "yoga", "Peninsula Physical Therapy": "physical_therapy", "Holy City Strength": "gym"},
+    "outscraper": {
+        "Pure Form Pilates": "pilates",
+        "Sarah Whitfield ND": "naturopathic",
+        "Serenity Reiki Studio": "not_a_partner",
+    },
+    "apify": {
+        "Lowcountry Running Company": "running_store",
+        "Lowcountry Direct Primary Care": "dpc",
+        "CrossFit Holy City": "crossfit",
+    },
+}
+
+
+@pytest.mark.parametrize("style", sorted(SCRAPERS))
+def test_scraper_exports_load_unedited(style: str, tmp_path: Path) -> None:
+    export = FIXTURES / "scrapers" / f"{style}.csv"
+    out = tmp_path / "classified.csv"
+    assert run("classify", str(export), "--out", str(out))[0] == 0
+    assert classify_problems(export, out) == []
+    _, rows = read(out)
+    assert {r.get("title") or r.get("name"): r["subcategory"] for r in rows} == SCRAPERS[style]
+
+    profile = write_profile(tmp_path, BASE_PROFILE)
+    listings = tmp_path / "listings.csv"
+    code, _, stderr = run("fetch", f"file:{export}", "--clinic", str(profile), "--out", str(listings))
+    assert code == 0, stderr
+    _, loaded = read(listings)
+    assert [r["name"] for r in loaded] == list(SCRAPERS[style])
+    assert all(r["latitude"] and r["longitude"] and r["source"] == style for r in loaded)
+    assert all(r["phone"] or r["name"] in {"Holy City Strength", "Serenity Reiki Studio", "CrossFit Holy City"} for r in loaded)
+    assert loaded[0]["website"].startswith("https://") and loaded[0]["address"]

@@ -7,6 +7,7 @@ coordinates are kept, to be matched by name, phone and address.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +21,9 @@ from prospecting.sources.base import Source
 
 if TYPE_CHECKING:
     from prospecting.config import ClinicProfile
+
+
+log = logging.getLogger(__name__)
 
 
 class FileImport(Source):
@@ -46,8 +50,11 @@ class FileImport(Source):
             except InputError as e:
                 raise BadResponse(str(e)) from e
             fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
-            for listing in table_listings(table):
+            for warning in table.warnings:
+                log.warning("%s", warning)
+            for line, listing in zip(table.lines, table_listings(table), strict=True):
                 if not listing.name:
+                    log.warning("%s: line %d: no name, skipped", path, line)
                     dropped["unnamed"] = dropped.get("unnamed", 0) + 1
                     continue
                 listings.append(replace(listing, fetched_at=fetched_at, licence=self._licence))
