@@ -26,6 +26,8 @@ Fields of a clinic profile (top level unless dotted):
     npi.taxonomies       taxonomy descriptions queried per ZIP code (family medicine, internal
                          medicine, general practice, family nurse practitioner, naturopath)
     npi.zip_buffer_km    ZIP codes whose centre lies within radius + this are queried (3)
+    overture.file        an Overture places file (GeoJSON or GeoParquet) instead of a download
+    overture.min_confidence  places below this confidence are dropped as probably closed (0.3)
     http.min_interval    seconds between two requests to one host (1; Nominatim never below 1)
     file.paths           CSV or GeoJSON listing files for the `file` source (relative to the profile)
     file.licence         the licence of those files, kept with each listing ("user-supplied")
@@ -85,6 +87,8 @@ class ClinicProfile:
     npi_taxonomies: tuple[str, ...] = DEFAULT_NPI_TAXONOMIES
     npi_zip_buffer_km: float = 3.0
     min_interval: float = 1.0
+    overture_file: Path | None = None
+    overture_min_confidence: float = 0.3
 
     @property
     def slug(self) -> str:
@@ -254,6 +258,8 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "npi.url": (_url, DEFAULT_NPI_URL),
     "npi.taxonomies": (_names, list(DEFAULT_NPI_TAXONOMIES)),
     "npi.zip_buffer_km": (_number(0, 20), 3),
+    "overture.file": (_text, None),
+    "overture.min_confidence": (_number(0, 1), 0.3),
     "http.min_interval": (_number(0, 60), 1),
     "file.paths": (_paths, []),
     "file.licence": (_text, "user-supplied"),
@@ -329,4 +335,6 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         npi_taxonomies=values["npi.taxonomies"],
         npi_zip_buffer_km=values["npi.zip_buffer_km"],
         min_interval=values["http.min_interval"],
+        overture_file=path.parent / values["overture.file"] if values["overture.file"] else None,
+        overture_min_confidence=values["overture.min_confidence"],
     )

@@ -6,7 +6,8 @@ from prospecting.sources.base import Source
 from prospecting.sources.file import FileImport
 from prospecting.sources.npi import NpiRegistry
 from prospecting.sources.osm import Overpass
+from prospecting.sources.overture import OverturePlaces
 
-SOURCES: dict[str, type[Source]] = {s.name: s for s in (Overpass, NpiRegistry, FileImport)}
+SOURCES: dict[str, type[Source]] = {s.name: s for s in (Overpass, NpiRegistry, OverturePlaces, FileImport)}
 
-__all__ = ["SOURCES", "FileImport", "NpiRegistry", "Overpass", "Source"]
+__all__ = ["SOURCES", "FileImport", "NpiRegistry", "Overpass", "OverturePlaces", "Source"]
