@@ -20,17 +20,25 @@ from prospecting.geocode import NOMINATIM_MIN_DELAY, locate, parse_lat_lon
 from prospecting.http import HttpClient, HttpSettings
 from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
 from prospecting.sources import SOURCES
+from prospecting.sources.dpc_frontier import MIN_INTERVAL_S as DPC_FRONTIER_MIN_INTERVAL
+
+
+def _host(url: str) -> str:
+    return url.split("://", 1)[-1].split("/", 1)[0]
 
 
 def http_client(profile: ClinicProfile, offline: bool = False) -> HttpClient:
-    nominatim_host = profile.nominatim_url.split("://", 1)[-1].split("/", 1)[0]
+    """The HTTP client for one task; hosts with their own etiquette get their own pace."""
     return HttpClient(
         HttpSettings(
             user_agent=profile.user_agent,
             cache_path=profile.cache_dir / "http.sqlite",
             expire_after=timedelta(days=profile.listing_cache_days),
             default_min_interval=profile.min_interval,
-            min_interval={nominatim_host: max(NOMINATIM_MIN_DELAY, profile.min_interval)},
+            min_interval={
+                _host(profile.nominatim_url): max(NOMINATIM_MIN_DELAY, profile.min_interval),
+                _host(profile.dpc_frontier_url): max(DPC_FRONTIER_MIN_INTERVAL, profile.min_interval),
+            },
             offline=offline,
         )
     )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from prospecting.sources.base import Source
+from prospecting.sources.dpc_frontier import DpcFrontier
 from prospecting.sources.file import FileImport
 from prospecting.sources.npi import NpiRegistry
 from prospecting.sources.osm import Overpass
 from prospecting.sources.overture import OverturePlaces
 
-SOURCES: dict[str, type[Source]] = {s.name: s for s in (Overpass, NpiRegistry, OverturePlaces, FileImport)}
+SOURCES: dict[str, type[Source]] = {s.name: s for s in (Overpass, NpiRegistry, OverturePlaces, DpcFrontier, FileImport)}
 
-__all__ = ["SOURCES", "FileImport", "NpiRegistry", "Overpass", "OverturePlaces", "Source"]
+__all__ = ["SOURCES", "DpcFrontier", "FileImport", "NpiRegistry", "Overpass", "OverturePlaces", "Source"]
