@@ -181,6 +181,23 @@ def fetch(source: str, clinic: str | None, near: str | None, radius: str | None,
 
 
 @cli.command()
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}, if present).")
+def sources(clinic: str | None) -> None:
+    """List every listing source: enabled for the clinic or not, what it needs, its licence."""
+    from prospecting.config import load_profile
+    from prospecting.sources import SOURCES
+
+    enabled: tuple[str, ...] = ()
+    if clinic or Path(DEFAULT_CLINIC).exists():
+        enabled = load_profile(_clinic_path(clinic)).sources
+    for name, source in SOURCES.items():
+        state = "enabled" if name in enabled else "off"
+        click.echo(f"{name:<13} {state:<8} {source.summary}")
+        click.echo(f"{'':<22} needs: {source.needs}")
+        click.echo(f"{'':<22} licence: {source.licence}")
+
+
+@cli.command()
 @click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
 def classify(input_file: str, out: str) -> None:

@@ -174,3 +174,14 @@ def test_scraper_exports_load_unedited(style: str, tmp_path: Path) -> None:
     assert all(r["latitude"] and r["longitude"] and r["source"] == style for r in loaded)
     assert all(r["phone"] or r["name"] in {"Holy City Strength", "Serenity Reiki Studio", "CrossFit Holy City"} for r in loaded)
     assert loaded[0]["website"].startswith("https://") and loaded[0]["address"]
+
+
+def test_sources_lists_every_source_with_needs_and_licence(tmp_path: Path) -> None:
+    profile = write_profile(tmp_path, BASE_PROFILE + 'sources = ["osm", "npi"]\n')
+    code, stdout, _ = run("sources", "--clinic", str(profile))
+    assert code == 0
+    lines = stdout.splitlines()
+    states = {line.split()[0]: line.split()[1] for line in lines if not line.startswith(" ")}
+    assert states == {"osm": "enabled", "npi": "enabled", "overture": "off", "dpc_frontier": "off", "file": "off"}
+    assert sum("licence:" in line for line in lines) == 5 and sum("needs:" in line for line in lines) == 5
+    assert "ODbL-1.0" in stdout and "pip install .[overture]" in stdout

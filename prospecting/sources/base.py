@@ -22,6 +22,8 @@ class Source(ABC):
     name: ClassVar[str]
     licence: ClassVar[str]
     attribution: ClassVar[str]
+    summary: ClassVar[str]  # what it finds, for `prospect sources`
+    needs: ClassVar[str] = "nothing (no key)"
 
     @classmethod
     @abstractmethod

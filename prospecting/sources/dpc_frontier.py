@@ -91,6 +91,8 @@ class DpcFrontier(Source):
     name: ClassVar[str] = "dpc_frontier"
     licence: ClassVar[str] = "DPC Frontier (no open licence; opt-in, credit dpcfrontier.com)"
     attribution: ClassVar[str] = "DPC Frontier Mapper, mapper.dpcfrontier.com"
+    summary: ClassVar[str] = "the reference map of direct primary care practices (pure, hybrid, onsite)"
+    needs: ClassVar[str] = "opt-in: list it in sources (no open licence; slow, cached a month)"
 
     def __init__(self, client: HttpClient, url: str, cache_days: float = 7) -> None:
         self._client = client

@@ -30,6 +30,8 @@ class FileImport(Source):
     name: ClassVar[str] = "file"
     licence: ClassVar[str] = "user-supplied"
     attribution: ClassVar[str] = "imported files"
+    summary: ClassVar[str] = "your CSV or GeoJSON files: map-scraper exports, directory lists, your own"
+    needs: ClassVar[str] = "[file] paths in the profile, or --sources file:PATH"
 
     def __init__(self, paths: tuple[Path, ...], licence: str) -> None:
         self._paths = paths

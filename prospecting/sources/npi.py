@@ -158,6 +158,8 @@ class NpiRegistry(Source):
     name: ClassVar[str] = "npi"
     licence: ClassVar[str] = "public domain (CMS NPPES)"
     attribution: ClassVar[str] = "NPPES NPI Registry, Centers for Medicare & Medicaid Services (public domain)"
+    summary: ClassVar[str] = "US clinician registry: family and internal medicine, family NPs, naturopaths, as practices"
+    needs: ClassVar[str] = "a US clinic (no key)"
 
     def __init__(
         self, client: HttpClient, url: str, taxonomies: tuple[str, ...], zip_buffer_km: float, cache_days: float = 7

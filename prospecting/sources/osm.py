@@ -120,6 +120,7 @@ class Overpass(Source):
     name: ClassVar[str] = "osm"
     licence: ClassVar[str] = "ODbL-1.0"
     attribution: ClassVar[str] = "© OpenStreetMap contributors (ODbL)"
+    summary: ClassVar[str] = "OpenStreetMap through Overpass: gyms, studios, sports shops, doctors, clinics, alternative medicine"
 
     def __init__(self, client: HttpClient, endpoints: tuple[str, ...], timeout_s: int = 90, cache_days: float = 7) -> None:
         self._client = client

@@ -172,6 +172,8 @@ class OverturePlaces(Source):
     name: ClassVar[str] = "overture"
     licence: ClassVar[str] = "CDLA-Permissive-2.0"
     attribution: ClassVar[str] = "Overture Maps Foundation (CDLA-Permissive-2.0; Apache-2.0 for some records)"
+    summary: ClassVar[str] = "Overture Maps places: open business listings from Meta, Microsoft, Foursquare and others"
+    needs: ClassVar[str] = "[overture] file, or the overture extra to download (pip install .[overture])"
 
     def __init__(self, path: Path | None, min_confidence: float) -> None:
         self._path = path
