@@ -143,19 +143,14 @@ def discover(
 @click.pass_context
 def demo(ctx: click.Context, output_dir: str) -> None:
     """Run the whole discovery offline on the bundled sample area (Charleston, SC)."""
-    from prospecting.demo.server import FixtureServer, demo_handler
+    from prospecting.demo import demo_services
     from prospecting.resources import config_dir
 
     cache = Path(output_dir) / ".cache" / "demo"
-    shutil.rmtree(cache, ignore_errors=True)  # the local server's port changes: old entries are useless
-    with FixtureServer(demo_handler()) as server:
-        overrides = {
-            "overpass.endpoints": [f"{server.url}/api/interpreter"],
-            "nominatim.url": server.url,
-            "cache.dir": str(cache),
-            "output_dir": output_dir,
-        }
-        click.echo(f"Demo: the sample area is served by a local stand-in for Overpass and Nominatim at {server.url}")
+    shutil.rmtree(cache, ignore_errors=True)  # the stand-ins' ports change: old entries are useless
+    with demo_services() as services:
+        overrides = services | {"cache.dir": str(cache), "output_dir": output_dir}
+        click.echo(f"Demo: sample area of Charleston, SC; sources {', '.join(services['sources'])} served locally, no network.")
         summary = _run_flow(config_dir() / "clinic.example.toml", None, False, overrides)
     ctx.exit(_report(summary))
 

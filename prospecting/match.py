@@ -26,6 +26,7 @@ from prospecting.models import Classification, ClassifiedListing, Listing, Prosp
 from prospecting.resources import config_table
 
 _METRES_PER_DEGREE = 111_320.0
+_TITLES = frozenset({"the", "dr", "doctor"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class MatchSettings:
     legal_suffixes: frozenset[str]
     non_identity_domains: frozenset[str]
     abbreviations: Mapping[str, str]
+    source_priority: tuple[str, ...] = ()
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None = None) -> MatchSettings:
@@ -62,23 +64,27 @@ class MatchSettings:
             legal_suffixes=frozenset(norm["legal_suffixes"]),
             non_identity_domains=frozenset(norm["non_identity_domains"]),
             abbreviations=dict(norm.get("abbreviations", {})),
+            source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
         )
 
 
 # --- normalisation -------------------------------------------------------------------------------
-def _words(text: str, abbreviations: Mapping[str, str]) -> list[str]:
+def _words(text: str) -> list[str]:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = text.replace("&", " and ").replace("+", " and ")
-    return [abbreviations.get(w, w) for w in re.sub(r"[^a-z0-9]+", " ", text).split()]
+    text = text.replace("&", " and ").replace("+", " and ").replace(".", "")  # "N.D." is "ND", "St." is "St"
+    return re.sub(r"[^a-z0-9]+", " ", text).split()
 
 
 def normalise_name(
     name: str, legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None
 ) -> str:
-    """Lower case, no accents or punctuation, "&" as "and", no leading "the" or trailing legal suffix."""
-    words = _words(name, abbreviations or {})
-    if words and words[0] == "the":
-        words = words[1:]
+    """Lower case, no accents or punctuation, "&" as "and", no title ("the", "Dr") or trailing legal suffix.
+
+    Street words are spelled out ("King St Yoga" is "King Street Yoga"), but not one-letter
+    ones: in a name "E" is an initial more often than "East".
+    """
+    spelled = abbreviations or {}
+    words = [w if len(w) == 1 else spelled.get(w, w) for w in _words(name) if w not in _TITLES]
     joined = " ".join(words)
     for suffix in sorted(legal_suffixes, key=len, reverse=True):
         if joined.endswith(f" {suffix}"):
@@ -109,7 +115,8 @@ def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> 
 
 
 def normalise_address(address: str, abbreviations: Mapping[str, str] | None = None) -> str:
-    return " ".join(_words(address, abbreviations or {}))
+    spelled = abbreviations or {}
+    return " ".join(spelled.get(w, w) for w in _words(address))
 
 
 def address_similarity(a: str, b: str) -> float:
@@ -244,10 +251,12 @@ def group_listings(listings: Sequence[Listing], settings: MatchSettings | None =
     return clusters(len(listings), linked_pairs(listings, settings))
 
 
-def merge(members: Sequence[ClassifiedListing]) -> Prospect:
-    """One prospect from a cluster: each field from the most complete member that has it."""
-    ordered = sorted(members, key=lambda m: (-_completeness(m.listing), m.listing.key))
-    # The name most members agree on; among equals, the one of the most complete member.
+def merge(members: Sequence[ClassifiedListing], source_priority: Sequence[str] = ()) -> Prospect:
+    """One prospect from a cluster: each field from the first member that has it, members taken
+    in order of source priority, then completeness."""
+    rank = {source: n for n, source in enumerate(source_priority)}
+    ordered = sorted(members, key=lambda m: (rank.get(m.listing.source, len(rank)), -_completeness(m.listing), m.listing.key))
+    # The name most members agree on; among equals, the one of the first member.
     name = Counter(m.listing.name for m in ordered).most_common(1)[0][0]
     best = max(ordered, key=lambda m: m.classification.confidence).classification
     evidence = tuple(
@@ -290,5 +299,6 @@ def _completeness(listing: Listing) -> int:
 
 
 def match_prospects(classified: Sequence[ClassifiedListing], settings: MatchSettings | None = None) -> list[Prospect]:
+    settings = settings or MatchSettings.from_table()
     groups = group_listings([c.listing for c in classified], settings)
-    return [merge([classified[i] for i in group]) for group in groups]
+    return [merge([classified[i] for i in group], settings.source_priority) for group in groups]

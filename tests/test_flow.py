@@ -12,6 +12,7 @@ from conftest import BASE_PROFILE, FIXTURES, write_profile
 from contract import prospect_csv_problems, read
 
 from prospecting.cli import cli
+from prospecting.demo import demo_services
 from prospecting.demo.server import FixtureServer, Reply
 from prospecting.geo import haversine_km
 from prospecting.models import Point
@@ -47,10 +48,23 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert rows[0]["subcategory"] in {"running_store", "running_club"}  # the example clinic's niche is running
     _, excluded = read(tmp_path / "harbor-movement-physical-therapy" / "excluded-latest.csv")
     assert {r["category"] for r in excluded} == {"competitor", "other"}
-    assert sum(r["category"] == "competitor" for r in excluded) == 8
+    assert sum(r["category"] == "competitor" for r in excluded) >= 8
     summary = json.loads((tmp_path / "harbor-movement-physical-therapy" / "run.json").read_text())
+    assert summary["status"] == "complete" and set(summary["sources"]) == {"osm", "npi", "overture"}
     assert summary["sources"]["osm"]["dropped"] == {"fitness_station": 10, "unnamed": 7, "outside_radius": 2}
-    assert summary["partial"] is False and "OpenStreetMap" in summary["attribution"][0]
+    assert summary["sources"]["overture"]["dropped"]["permanently_closed"] == 3
+    assert len(summary["attribution"]) == 3 and any("OpenStreetMap" in a for a in summary["attribution"])
+
+    # one list, and the sources column says which sources saw each prospect
+    by_name = {r["name"]: r for r in rows}
+    dpc = by_name["Lowcountry Direct Primary Care"]
+    assert {s.split(":")[0] for s in dpc["sources"].split(";")} == {"osm", "npi", "overture"}
+    assert dpc["location_precision"] == "exact" and dpc["people"]  # the registry's clinicians, on the map's position
+    assert by_name["Palmetto Membership Medicine PLLC"]["location_precision"] == "approximate"  # registry only
+    assert sum(r["sources"].startswith("npi:") and r["subcategory"] == "naturopathic" for r in rows) >= 2
+    assert any(r["sources"].startswith("overture:") and ";" not in r["sources"] for r in rows)  # Overture-only places
+    candidates = [r for r in excluded if r["subcategory"] == "primary_care" and "npi:" in r["sources"]]
+    assert candidates  # registry family practices: DPC candidates to verify, set apart
 
 
 @pytest.fixture
@@ -147,3 +161,27 @@ def test_unreachable_geocoder_is_one_line(tmp_path: Path) -> None:
     code, _, stderr = invoke("discover", "--clinic", str(profile))
     assert code == 3
     assert stderr.count("\n") == 1 and "could not connect" in stderr and "Traceback" not in stderr
+
+
+def test_four_sources_make_one_list(tmp_path: Path) -> None:
+    """osm, npi, overture and a scraper export together on the demo area."""
+    export = FIXTURES / "scrapers" / "apify.csv"
+    with demo_services() as services:
+        profile = write_profile(
+            tmp_path,
+            BASE_PROFILE
+            + f'sources = ["osm", "npi", "overture", "file:{export}"]\noutput_dir = "{tmp_path / "out"}"\n'
+            + f"[overpass]\nendpoints = {json.dumps(services['overpass.endpoints'])}\n"
+            + f'[npi]\nurl = "{services["npi.url"]}"\n[overture]\nfile = "{services["overture.file"]}"\n'
+            + f'[http]\nmin_interval = 0\n[cache]\ndir = "{tmp_path / "cache"}"\n',
+        )
+        code, _, stderr = invoke("discover", "--clinic", str(profile))
+    assert code == 0, stderr
+    _, rows = read(tmp_path / "out" / "test-clinic" / "prospects-latest.csv")
+    seen_by = {r["name"]: {s.split(":")[0] for s in r["sources"].split(";")} for r in rows}
+    assert seen_by["Lowcountry Direct Primary Care"] == {"osm", "npi", "overture", "apify"}
+    assert seen_by["Lowcountry Running Company"] == {"osm", "overture", "apify"}
+    assert seen_by["CrossFit Holy City"] == {"osm", "overture", "apify"}
+    records = [key for r in rows for key in r["sources"].split(";")]
+    assert len(records) == len(set(records))  # each source record in exactly one prospect
+    assert sum(r["name"] == "Orangetheory Fitness" for r in rows) == 2  # two branches, kept apart

@@ -1,1 +1,37 @@
-"""The bundled demo area and the local server that plays Overpass and Nominatim for it."""
+"""The bundled demo area (Charleston, SC; fictional businesses) and its local stand-in services.
+
+`demo_services()` starts one local server per service (Overpass, Nominatim, the NPI registry),
+each answering in that service's real format from `data/`, and yields the profile settings
+that point the sources at them, so the demo runs the same client, adapters and flow as a real
+run, with no network.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+from prospecting.demo.server import FixtureServer, nominatim_handler, npi_handler, overpass_handler
+from prospecting.resources import demo_data_dir
+
+DEMO_SOURCES = ["osm", "npi", "overture"]
+
+
+@contextmanager
+def demo_services() -> Iterator[dict[str, Any]]:
+    data = demo_data_dir()
+    with ExitStack() as stack:
+        overpass = stack.enter_context(FixtureServer(overpass_handler(data)))
+        nominatim = stack.enter_context(FixtureServer(nominatim_handler(data)))
+        records = json.loads((data / "npi.json").read_text(encoding="utf-8"))
+        npi = stack.enter_context(FixtureServer(npi_handler(records)))
+        yield {
+            "sources": DEMO_SOURCES,
+            "overpass.endpoints": [f"{overpass.url}/api/interpreter"],
+            "nominatim.url": nominatim.url,
+            "npi.url": f"{npi.url}/api/",
+            "overture.file": str(data / "overture_places.geojson"),
+            "http.min_interval": 0,  # local stand-ins: no one to be polite to (Nominatim still 1 request/s)
+        }

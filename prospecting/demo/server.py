@@ -107,25 +107,41 @@ OVERPASS_SYNTAX_ERROR = (
 )
 
 
-def demo_handler(data_dir: Path | None = None) -> Handler:
-    """Overpass and Nominatim as they answer for the demo area (Charleston, SC)."""
-    folder = data_dir or demo_data_dir()
-    overpass = (folder / "overpass.json").read_text(encoding="utf-8")
-    nominatim = json.loads((folder / "nominatim_search.json").read_text(encoding="utf-8"))
+NOT_FOUND = Reply(404, "<html><body>Not found</body></html>", content_type="text/html")
+
+
+def overpass_handler(data_dir: Path | None = None) -> Handler:
+    """Overpass as it answers for the demo area (Charleston, SC): any radius query gets the sample."""
+    answer = ((data_dir or demo_data_dir()) / "overpass.json").read_text(encoding="utf-8")
 
     def handle(seen: Seen) -> Reply:
-        if seen.path.endswith("/api/interpreter"):
-            query = (seen.form.get("data") or seen.query.get("data") or [""])[0]
-            if "[out:json]" in query and "around:" in query:
-                return Reply(body=overpass)
-            return Reply(400, OVERPASS_SYNTAX_ERROR, content_type="text/html; charset=utf-8")
-        if seen.path.endswith("/search"):
-            # Only the demo clinic's address is known in the sample area.
-            found = "145 king street" in (seen.query.get("q") or [""])[0].lower()
-            return Reply(body=json.dumps(nominatim if found else []))
-        return Reply(404, "<html><body>Not found</body></html>", content_type="text/html")
+        if not seen.path.endswith("/api/interpreter"):
+            return NOT_FOUND
+        query = (seen.form.get("data") or seen.query.get("data") or [""])[0]
+        if "[out:json]" in query and "around:" in query:
+            return Reply(body=answer)
+        return Reply(400, OVERPASS_SYNTAX_ERROR, content_type="text/html; charset=utf-8")
 
     return handle
+
+
+def nominatim_handler(data_dir: Path | None = None) -> Handler:
+    """Nominatim's /search for the demo area: only the demo clinic's address is known."""
+    answer = json.loads(((data_dir or demo_data_dir()) / "nominatim_search.json").read_text(encoding="utf-8"))
+
+    def handle(seen: Seen) -> Reply:
+        if not seen.path.endswith("/search"):
+            return NOT_FOUND
+        found = "145 king street" in (seen.query.get("q") or [""])[0].lower()
+        return Reply(body=json.dumps(answer if found else []))
+
+    return handle
+
+
+def demo_handler(data_dir: Path | None = None) -> Handler:
+    """Overpass and Nominatim on one server (the tests' stand-in for the map services)."""
+    overpass, nominatim = overpass_handler(data_dir), nominatim_handler(data_dir)
+    return lambda seen: nominatim(seen) if seen.path.endswith("/search") else overpass(seen)
 
 
 NPI_NO_CRITERIA = {"Errors": [{"description": "No valid search criteria provided", "field": "generic", "number": "04"}]}
