@@ -172,7 +172,9 @@ def test_scraper_exports_load_unedited(style: str, tmp_path: Path) -> None:
     _, loaded = read(listings)
     assert [r["name"] for r in loaded] == list(SCRAPERS[style])
     assert all(r["latitude"] and r["longitude"] and r["source"] == style for r in loaded)
-    assert all(r["phone"] or r["name"] in {"Holy City Strength", "Serenity Reiki Studio", "Lowcountry Running Company"} for r in loaded)
+    assert all(
+        r["phone"] or r["name"] in {"Holy City Strength", "Serenity Reiki Studio", "Lowcountry Running Company"} for r in loaded
+    )
     assert loaded[0]["website"].startswith("https://") and loaded[0]["address"]
 
 

@@ -82,3 +82,34 @@ def test_bad_files(tmp_path: Path) -> None:
         OverturePlaces(broken, 0.3).listings_near(CENTRE, 8000)
     with pytest.raises(BadResponse, match="file not found"):
         OverturePlaces(tmp_path / "none.geojson", 0.3).listings_near(CENTRE, 8000)
+
+
+def test_download_by_bounding_box_through_overturemaps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a file, places come from `overturemaps.record_batch_reader` (the optional extra)."""
+    import sys
+    import types
+
+    features = json.loads((FIXTURES / "overture_2026_schema.geojson").read_text())["features"]
+    rows = [{**f["properties"], "geometry": _wkb_point(*f["geometry"]["coordinates"])} for f in features]
+    asked: list[tuple[str, tuple[float, ...]]] = []
+
+    class Batch:
+        def to_pylist(self) -> list[dict[str, object]]:
+            return rows
+
+    def record_batch_reader(kind: str, bbox: tuple[float, ...]) -> list[Batch]:
+        asked.append((kind, bbox))
+        return [Batch()]
+
+    monkeypatch.setitem(sys.modules, "overturemaps", types.SimpleNamespace(record_batch_reader=record_batch_reader))
+    result = OverturePlaces(None, 0.3).listings_near(CENTRE, 8000)
+    assert asked == [("place", bbox_around(CENTRE, 8000))]
+    assert len(result.listings) == 3 and result.dropped == {"permanently_closed": 1}
+
+
+def test_download_without_the_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "overturemaps", None)  # as if not installed
+    with pytest.raises(BadResponse, match=r"pip install \.\[overture\]"):
+        OverturePlaces(None, 0.3).listings_near(CENTRE, 8000)
