@@ -27,6 +27,7 @@ Fields of a clinic profile (top level unless dotted):
                          medicine, general practice, family nurse practitioner, naturopath)
     npi.zip_buffer_km    ZIP codes whose centre lies within radius + this are queried (3)
     overture.file        an Overture places file (GeoJSON or GeoParquet) instead of a download
+    overture.release     Overture release to download ("" for the latest)
     overture.min_confidence  places below this confidence are dropped as probably closed (0.3)
     dpc_frontier.url     the DPC Frontier mapper ("https://mapper.dpcfrontier.com"); opt-in source
     http.min_interval    seconds between two requests to one host (1; Nominatim never below 1)
@@ -90,6 +91,7 @@ class ClinicProfile:
     min_interval: float = 1.0
     overture_file: Path | None = None
     overture_min_confidence: float = 0.3
+    overture_release: str | None = None
     dpc_frontier_url: str = "https://mapper.dpcfrontier.com"
 
     @property
@@ -262,6 +264,7 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "npi.zip_buffer_km": (_number(0, 20), 3),
     "overture.file": (_text, None),
     "overture.min_confidence": (_number(0, 1), 0.3),
+    "overture.release": (_text, None),
     "dpc_frontier.url": (_url, "https://mapper.dpcfrontier.com"),
     "http.min_interval": (_number(0, 60), 1),
     "file.paths": (_paths, []),
@@ -340,5 +343,6 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         min_interval=values["http.min_interval"],
         overture_file=path.parent / values["overture.file"] if values["overture.file"] else None,
         overture_min_confidence=values["overture.min_confidence"],
+        overture_release=values["overture.release"],
         dpc_frontier_url=values["dpc_frontier.url"],
     )

@@ -84,32 +84,36 @@ def test_bad_files(tmp_path: Path) -> None:
         OverturePlaces(tmp_path / "none.geojson", 0.3).listings_near(CENTRE, 8000)
 
 
-def test_download_by_bounding_box_through_overturemaps(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_by_bounding_box_through_overturemaps(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without a file, places come from `overturemaps.record_batch_reader` (the optional extra)."""
     import sys
     import types
 
     features = json.loads((FIXTURES / "overture_2026_schema.geojson").read_text())["features"]
     rows = [{**f["properties"], "geometry": _wkb_point(*f["geometry"]["coordinates"])} for f in features]
-    asked: list[tuple[str, tuple[float, ...]]] = []
+    asked: list[tuple[str, tuple[float, ...], str | None]] = []
 
     class Batch:
         def to_pylist(self) -> list[dict[str, object]]:
             return rows
 
-    def record_batch_reader(kind: str, bbox: tuple[float, ...]) -> list[Batch]:
-        asked.append((kind, bbox))
+    def record_batch_reader(kind: str, bbox: tuple[float, ...], release: str | None) -> list[Batch]:
+        asked.append((kind, bbox, release))
         return [Batch()]
 
     monkeypatch.setitem(sys.modules, "overturemaps", types.SimpleNamespace(record_batch_reader=record_batch_reader))
-    result = OverturePlaces(None, 0.3).listings_near(CENTRE, 8000)
-    assert asked == [("place", bbox_around(CENTRE, 8000))]
+    source = OverturePlaces(None, 0.3, release="2026-11-19.0", cache_dir=tmp_path)
+    result = source.listings_near(CENTRE, 8000)
+    assert asked == [("place", bbox_around(CENTRE, 8000), "2026-11-19.0")]
     assert len(result.listings) == 3 and result.dropped == {"permanently_closed": 1}
+    assert result.listings[0].latitude == pytest.approx(32.7857)
+    again = OverturePlaces(None, 0.3, release="2026-11-19.0", cache_dir=tmp_path).listings_near(CENTRE, 8000)
+    assert len(asked) == 1 and [x.key for x in again.listings] == [x.key for x in result.listings]  # kept download
 
 
-def test_download_without_the_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_without_the_extra_says_how_to_get_it(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import sys
 
     monkeypatch.setitem(sys.modules, "overturemaps", None)  # as if not installed
     with pytest.raises(BadResponse, match=r"pip install \.\[overture\]"):
-        OverturePlaces(None, 0.3).listings_near(CENTRE, 8000)
+        OverturePlaces(None, 0.3, cache_dir=tmp_path).listings_near(CENTRE, 8000)

@@ -9,15 +9,18 @@ licences of its own upstream sources (CDLA-Permissive-2.0 mostly, Apache-2.0 for
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import struct
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from prospecting.errors import BadResponse
+from prospecting.errors import BadResponse, Unavailable
+from prospecting.export import write_json
 from prospecting.http import HttpClient
 from prospecting.models import Listing, Point, SourceResult
 from prospecting.sources.base import Source
@@ -155,17 +158,29 @@ def bbox_around(centre: Point, radius_m: float) -> tuple[float, float, float, fl
     return (centre.longitude - dlon, centre.latitude - dlat, centre.longitude + dlon, centre.latitude + dlat)
 
 
-def _download(centre: Point, radius_m: float) -> Iterable[dict[str, Any]]:
+def download_places(bbox: tuple[float, float, float, float], release: str | None, path: Path) -> Path:
+    """Download the places in `bbox` with the `overturemaps` package and keep them as GeoJSON at `path`."""
     try:
         import overturemaps
     except ImportError as e:
         raise BadResponse(
             "downloading Overture places needs the overture extra (pip install .[overture]) or [overture] file"
         ) from e
-    reader = overturemaps.record_batch_reader("place", bbox=bbox_around(centre, radius_m))
+    try:
+        reader = overturemaps.record_batch_reader("place", bbox=bbox, release=release)
+    except Exception as e:  # the package raises whatever its storage client raises
+        raise Unavailable(f"Overture download failed: {type(e).__name__}: {e}") from e
     if reader is None:
-        return []
-    return (row for batch in reader for row in batch.to_pylist())
+        raise Unavailable(f"Overture download failed for bbox {bbox} (release {release or 'latest'})")
+    features = []
+    for batch in reader:
+        for row in batch.to_pylist():
+            where = _position(row)
+            geometry = {"type": "Point", "coordinates": list(where)} if where else None
+            properties = {k: v for k, v in row.items() if k != "geometry" and not isinstance(v, bytes | bytearray)}
+            features.append({"type": "Feature", "geometry": geometry, "properties": properties})
+    write_json(path, {"type": "FeatureCollection", "features": features})
+    return path
 
 
 class OverturePlaces(Source):
@@ -175,23 +190,46 @@ class OverturePlaces(Source):
     summary: ClassVar[str] = "Overture Maps places: open business listings from Meta, Microsoft, Foursquare and others"
     needs: ClassVar[str] = "[overture] file, or the overture extra to download (pip install .[overture])"
 
-    def __init__(self, path: Path | None, min_confidence: float) -> None:
+    def __init__(
+        self,
+        path: Path | None,
+        min_confidence: float,
+        release: str | None = None,
+        cache_dir: Path = Path("output/.cache/overture"),
+        cache_days: float = 7,
+    ) -> None:
         self._path = path
         self._min_confidence = min_confidence
+        self._release = release
+        self._cache_dir = cache_dir
+        self._cache_days = cache_days
 
     @classmethod
     def from_profile(cls, profile: ClinicProfile, client: HttpClient) -> OverturePlaces:
-        return cls(profile.overture_file, profile.overture_min_confidence)
+        return cls(
+            profile.overture_file,
+            profile.overture_min_confidence,
+            profile.overture_release,
+            profile.cache_dir / "overture",
+            profile.listing_cache_days,
+        )
 
-    def listings_near(self, centre: Point, radius_m: float) -> SourceResult:
+    def _places_file(self, centre: Point, radius_m: float) -> Path:
+        """The user's file, or a download kept in the cache folder for the listing cache's lifetime."""
         if self._path is not None:
             if not self._path.is_file():
                 raise BadResponse(f"{self._path}: file not found (expected an Overture places GeoJSON or GeoParquet file)")
-            rows: Iterable[dict[str, Any]] = read_places(self._path)
-            fetched_at = datetime.fromtimestamp(self._path.stat().st_mtime, UTC).isoformat(timespec="seconds")
-        else:
-            rows = _download(centre, radius_m)
-            fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
+            return self._path
+        bbox = bbox_around(centre, radius_m)
+        key = hashlib.sha1(json.dumps([round(v, 5) for v in bbox]).encode()).hexdigest()[:12]
+        cached = self._cache_dir / f"places-{self._release or 'latest'}-{key}.geojson"
+        fresh = cached.is_file() and time.time() - cached.stat().st_mtime < self._cache_days * 86400
+        return cached if fresh else download_places(bbox, self._release, cached)
+
+    def listings_near(self, centre: Point, radius_m: float) -> SourceResult:
+        path = self._places_file(centre, radius_m)
+        rows = read_places(path)
+        fetched_at = datetime.fromtimestamp(path.stat().st_mtime, UTC).isoformat(timespec="seconds")
         listings: list[Listing] = []
         dropped: dict[str, int] = {}
         for row in rows:
