@@ -170,12 +170,12 @@ def test_four_sources_make_one_list(tmp_path: Path) -> None:
         profile = write_profile(
             tmp_path,
             BASE_PROFILE
-            + f'sources = ["osm", "npi", "overture", "file:{export}"]\noutput_dir = "{tmp_path / "out"}"\n'
+            + f'output_dir = "{tmp_path / "out"}"\n'
             + f"[overpass]\nendpoints = {json.dumps(services['overpass.endpoints'])}\n"
             + f'[npi]\nurl = "{services["npi.url"]}"\n[overture]\nfile = "{services["overture.file"]}"\n'
             + f'[http]\nmin_interval = 0\n[cache]\ndir = "{tmp_path / "cache"}"\n',
         )
-        code, _, stderr = invoke("discover", "--clinic", str(profile))
+        code, _, stderr = invoke("discover", "--clinic", str(profile), "--sources", f"osm,npi,overture,file:{export}")
     assert code == 0, stderr
     _, rows = read(tmp_path / "out" / "test-clinic" / "prospects-latest.csv")
     seen_by = {r["name"]: {s.split(":")[0] for s in r["sources"].split(";")} for r in rows}
