@@ -39,6 +39,11 @@ def fetch_task(profile: ClinicProfile, source: str, centre: Point, offline: bool
     return discovery.fetch_source(profile, source, centre, offline)
 
 
+@task(name="read-websites")
+def enrich_task(profile: ClinicProfile, listings: list[Listing], offline: bool) -> list[Listing]:
+    return discovery.read_websites(profile, listings, offline)
+
+
 @task(name="classify")
 def classify_task(listings: list[Listing]) -> list[ClassifiedListing]:
     return discovery.classify_listings(listings)
@@ -126,6 +131,9 @@ def discover(
         errors = "; ".join(f"{n}: {source_report[n]['error']}" for n in failed)
         return Failed(message=f"no source answered ({errors})")
 
+    listings = enrich_task(profile, listings, offline)
+    with_site = [x for x in listings if x.website]
+    summary["websites"] = {"listed": len(with_site), "unreadable": sum(1 for x in with_site if x.website_error)}
     classified = classify_task(listings)
     prospects = match_task(classified)
     ranked = rank_task(prospects, profile, centre)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prospecting.errors import ConfigError
-from prospecting.models import Classification, ClassifiedListing, Listing
+from prospecting.models import Classification, ClassifiedListing, Fact, Listing
 from prospecting.resources import config_dir, config_table
 
 CATEGORIES = ("fitness", "direct_primary_care", "functional_medicine", "competitor", "other")
@@ -29,15 +29,27 @@ class Rule:
     labels_all: frozenset[str]
     name: tuple[re.Pattern[str], ...]
     require_all: bool
+    site: tuple[str, ...] = ()
+    site_all: tuple[str, ...] = ()
 
-    def evidence(self, listing: Listing, labels: frozenset[str]) -> tuple[str, float] | None:
+    def evidence(self, listing: Listing, labels: frozenset[str], site: Mapping[str, Fact]) -> tuple[str, float] | None:
         """(a readable line of evidence, the weight earned) when the rule matches, else None.
 
-        A label and a name that both say it are two signals: the weight counts twice,
-        as 1 - (1 - w)^2, unless the rule needs both (`require = "all"`) to say anything.
+        Labels, name and website that each say it are separate signals: the weight counts
+        once per signal, as 1 - (1 - w)^n, unless the rule needs all of them (`require = "all"`).
         """
         found: list[str] = []
         conditions: list[bool] = []
+        if self.site:
+            fact = next((site[label] for label in self.site if label in site), None)
+            conditions.append(fact is not None)
+            if fact is not None:
+                found.append(_cite(fact))
+        if self.site_all:
+            facts = [site[label] for label in self.site_all if label in site]
+            conditions.append(len(facts) == len(self.site_all))
+            if conditions[-1]:
+                found.append(" + ".join(_cite(f) for f in facts))
         if self.labels:
             hit = sorted(self.labels & labels)
             conditions.append(bool(hit))
@@ -60,10 +72,18 @@ class Rule:
         return "; ".join(found), 1 - (1 - self.weight) ** signals
 
 
+def _cite(fact: Fact) -> str:
+    """`website /pricing: "membership $79/month"`: where a reader can check it."""
+    if fact.kind == "signal":
+        return f'website {fact.page}: "{fact.quote}"'
+    return f"website {fact.page}: {fact.quote or fact.value}"
+
+
 @dataclass(frozen=True)
 class Rules:
     rules: tuple[Rule, ...]
     precedence: tuple[str, ...]
+    min_partner_confidence: float = 0.0
 
 
 def normalise_label(label: str) -> str:
@@ -102,18 +122,24 @@ def load_rules(table: Mapping[str, Any] | None = None) -> Rules:
                 labels_all=frozenset(normalise_label(x) for x in raw.get("labels_all", [])),
                 name=patterns,
                 require_all=raw.get("require", "any") == "all",
+                site=tuple(str(x).lower() for x in raw.get("site", [])),
+                site_all=tuple(str(x).lower() for x in raw.get("site_all", [])),
             )
         )
-    return Rules(tuple(rules), precedence)
+    threshold = table.get("min_partner_confidence", 0.0)
+    if not isinstance(threshold, int | float) or not 0 <= threshold < 1:
+        raise ConfigError(f"{where}: min_partner_confidence: {threshold!r} (expected a number in [0, 1))")
+    return Rules(tuple(rules), precedence, float(threshold))
 
 
 def classify(listing: Listing, rules: Rules) -> Classification:
     labels = frozenset(normalise_label(c) for c in listing.categories)
+    site = {fact.label: fact for fact in reversed(listing.facts)}  # the first page that says it
     score: dict[str, float] = {}
     best: dict[str, tuple[float, str]] = {}  # category -> (weight earned, subcategory) of its strongest rule
     evidence: dict[str, list[str]] = {}
     for rule in rules.rules:
-        found = rule.evidence(listing, labels)
+        found = rule.evidence(listing, labels, site)
         if found is None:
             continue
         line, weight = found
@@ -125,7 +151,12 @@ def classify(listing: Listing, rules: Rules) -> Classification:
         return Classification("other", "unclassified", 0.0, ("no category signal in labels or name",))
     order = {c: i for i, c in enumerate(rules.precedence)}
     winner = max(score, key=lambda c: (round(score[c], 9), -order[c]))
-    return Classification(winner, best[winner][1], round(score[winner], 3), tuple(dict.fromkeys(evidence[winner])))
+    lines = tuple(dict.fromkeys(evidence[winner]))
+    if winner in PARTNER_CATEGORIES and score[winner] < rules.min_partner_confidence:
+        # Thin evidence: better a candidate to check than a false partner.
+        thin = f"too little evidence for {winner.replace('_', ' ')} ({score[winner]:.2f})"
+        return Classification("other", "unclassified", round(score[winner], 3), (thin, *lines))
+    return Classification(winner, best[winner][1], round(score[winner], 3), lines)
 
 
 def classify_all(listings: Iterable[Listing], rules: Rules | None = None) -> list[ClassifiedListing]:

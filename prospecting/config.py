@@ -30,6 +30,12 @@ Fields of a clinic profile (top level unless dotted):
     overture.release     Overture release to download ("" for the latest)
     overture.min_confidence  places below this confidence are dropped as probably closed (0.3)
     dpc_frontier.url     the DPC Frontier mapper ("https://mapper.dpcfrontier.com"); opt-in source
+    crawl.enabled        read each listing's website for evidence and contacts (true)
+    crawl.max_pages      pages read per site beyond the home page (3)
+    crawl.min_interval   seconds between two requests to one website (2)
+    crawl.concurrency    websites read at once (8)
+    crawl.allow_hosts    hosts exempt from the public-address rule (for tests: ["127.0.0.1"])
+    crawl.resolve        host = "host:port" to connect to instead (local copies of sites)
     http.min_interval    seconds between two requests to one host (1; Nominatim never below 1)
     file.paths           CSV or GeoJSON listing files for the `file` source (relative to the profile)
     file.licence         the licence of those files, kept with each listing ("user-supplied")
@@ -40,7 +46,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +99,12 @@ class ClinicProfile:
     overture_min_confidence: float = 0.3
     overture_release: str | None = None
     dpc_frontier_url: str = "https://mapper.dpcfrontier.com"
+    crawl_enabled: bool = True
+    crawl_max_pages: int = 3
+    crawl_min_interval: float = 2.0
+    crawl_concurrency: int = 8
+    crawl_allow_hosts: tuple[str, ...] = ()
+    crawl_resolve: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def slug(self) -> str:
@@ -235,6 +247,24 @@ def _names(value: Any) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{value!r} is not true or false (expected true or false)")
+    return value
+
+
+def _names_or_empty(value: Any) -> tuple[str, ...]:
+    return _names(value) if value != [] else ()
+
+
+def _host_map(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        raise ValueError(
+            f'{value!r} is not a table of host = "host:port" (expected e.g. {{ "www.x.example" = "127.0.0.1:8080" }})'
+        )
+    return dict(value)
+
+
 def _paths(value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise ValueError(f'{value!r} is not a list of file paths (expected e.g. ["imports/google.csv"])')
@@ -266,6 +296,12 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "overture.min_confidence": (_number(0, 1), 0.3),
     "overture.release": (_text, None),
     "dpc_frontier.url": (_url, "https://mapper.dpcfrontier.com"),
+    "crawl.enabled": (_flag, True),
+    "crawl.max_pages": (_int(0, 20), 3),
+    "crawl.min_interval": (_number(0, 60), 2),
+    "crawl.concurrency": (_int(1, 64), 8),
+    "crawl.allow_hosts": (_names_or_empty, []),
+    "crawl.resolve": (_host_map, {}),
     "http.min_interval": (_number(0, 60), 1),
     "file.paths": (_paths, []),
     "file.licence": (_text, "user-supplied"),
@@ -290,21 +326,21 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
     raw = _flatten(read_toml(path))
     values: dict[str, Any] = {}
     for origin, data in ((str(path), raw), ("command line", dict(overrides or {}))):
-        for field, value in data.items():
-            if field not in _FIELDS:
-                raise ConfigError(f"{origin}: {field}: unknown key (expected one of {', '.join(_FIELDS)})")
+        for key, value in data.items():
+            if key not in _FIELDS:
+                raise ConfigError(f"{origin}: {key}: unknown key (expected one of {', '.join(_FIELDS)})")
             if value is None:
                 continue
             try:
-                values[field] = _FIELDS[field][0](value)
+                values[key] = _FIELDS[key][0](value)
             except ValueError as e:
-                raise ConfigError(f"{origin}: {field}: {e}") from e
-    for field, (check, default) in _FIELDS.items():
-        if field in values:
+                raise ConfigError(f"{origin}: {key}: {e}") from e
+    for key, (check, default) in _FIELDS.items():
+        if key in values:
             continue
         if default is ...:
-            raise ConfigError(f"{path}: {field}: missing (expected a value; see config/clinic.example.toml)")
-        values[field] = check(default) if default is not None else None
+            raise ConfigError(f"{path}: {key}: missing (expected a value; see config/clinic.example.toml)")
+        values[key] = check(default) if default is not None else None
 
     has_point = values["latitude"] is not None and values["longitude"] is not None
     if values["latitude"] is None and values["longitude"] is None and values["address"] is None:
@@ -345,4 +381,10 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         overture_min_confidence=values["overture.min_confidence"],
         overture_release=values["overture.release"],
         dpc_frontier_url=values["dpc_frontier.url"],
+        crawl_enabled=values["crawl.enabled"],
+        crawl_max_pages=values["crawl.max_pages"],
+        crawl_min_interval=values["crawl.min_interval"],
+        crawl_concurrency=values["crawl.concurrency"],
+        crawl_allow_hosts=values["crawl.allow_hosts"],
+        crawl_resolve=values["crawl.resolve"],
     )

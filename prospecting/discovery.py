@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 
 from prospecting import classify, export, match, rank
 from prospecting.config import ClinicProfile, slugify
+from prospecting.crawl import Crawler, CrawlSettings
+from prospecting.enrich import enrich_listings
 from prospecting.geo import haversine_km
 from prospecting.geocode import NOMINATIM_MIN_DELAY, locate, parse_lat_lon
 from prospecting.http import HttpClient, HttpSettings
@@ -71,6 +73,28 @@ def fetch_source(profile: ClinicProfile, source: str, centre: Point, offline: bo
         else:
             kept.append(listing)
     return SourceResult(result.source, tuple(kept), dropped, result.attribution)
+
+
+def read_websites(profile: ClinicProfile, listings: list[Listing], offline: bool = False) -> list[Listing]:
+    """The enrich stage: each listing's website read (politely, cached) into facts."""
+    if not profile.crawl_enabled:
+        return listings
+    crawler = Crawler(
+        CrawlSettings(
+            user_agent=profile.user_agent,
+            cache_path=profile.cache_dir / "websites.sqlite",
+            max_pages=profile.crawl_max_pages,
+            min_interval=profile.crawl_min_interval,
+            concurrency=profile.crawl_concurrency,
+            allowed_hosts=frozenset(profile.crawl_allow_hosts),
+            resolve=profile.crawl_resolve,
+            offline=offline,
+        )
+    )
+    try:
+        return enrich_listings(listings, crawler)
+    finally:
+        crawler.close()
 
 
 def classify_listings(listings: list[Listing]) -> list[ClassifiedListing]:

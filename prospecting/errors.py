@@ -45,6 +45,14 @@ class Unavailable(SourceError):
 class BadResponse(SourceError):
     """The service answered, but not with something we can use (4xx, HTML, a partial answer)."""
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class NotAllowed(SourceError):
+    """We decline to fetch this: a private address, robots.txt, not HTML, too large, not http(s)."""
+
 
 class OfflineMiss(SourceError):
     """Offline mode, and the cache holds no answer for this request."""

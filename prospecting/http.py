@@ -16,6 +16,7 @@ The clock and the sleep are parameters so that tests check pacing and back-off w
 from __future__ import annotations
 
 import email.utils
+import ipaddress
 import logging
 import socket
 import threading
@@ -31,7 +32,7 @@ import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
 
-from prospecting.errors import BadResponse, OfflineMiss, RateLimited, Unavailable
+from prospecting.errors import BadResponse, NotAllowed, OfflineMiss, RateLimited, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,13 @@ class HttpSettings:
     default_min_interval: float = 1.0
     min_interval: Mapping[str, float] = field(default_factory=dict)
     offline: bool = False
+    # For fetching arbitrary websites (the crawler); API clients leave these as they are.
+    public_only: bool = False  # refuse hosts that resolve to private, loopback, link-local or reserved addresses
+    allowed_hosts: frozenset[str] = frozenset()  # exempt from public_only, e.g. 127.0.0.1 in tests
+    resolve: Mapping[str, str] = field(default_factory=dict)  # host -> host:port to connect to instead (demo sites)
+    max_body_bytes: int | None = None
+    html_only: bool = False
+    max_redirects: int = 10
 
 
 class HostPacer:
@@ -84,16 +92,72 @@ class HostPacer:
             self._last[host] = self._clock()
 
 
-class _PacedAdapter(HTTPAdapter):
-    """Transport adapter: only requests that reach the network pass through it, so only they wait."""
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+RESERVED_TLDS = frozenset({"example", "invalid", "test", "localhost", "local", "internal"})
 
-    def __init__(self, pacer: HostPacer) -> None:
+
+def check_public_host(host: str, allowed: frozenset[str] = frozenset()) -> None:
+    """Raise NotAllowed when `host` is, or resolves to, an address that is not public."""
+    if host in allowed:
+        return
+    if host.rstrip(".").rsplit(".", 1)[-1].lower() in RESERVED_TLDS:
+        raise NotAllowed(f"{host} is a reserved name (RFC 2606), not a public site")
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except socket.gaierror as e:
+        raise requests.ConnectionError(f"cannot resolve {host}: {e}") from e
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
+        if str(address) in allowed:
+            continue
+        if not address.is_global or address.is_multicast:
+            raise NotAllowed(f"{host} resolves to {address}, which is not a public address")
+
+
+class _PacedAdapter(HTTPAdapter):
+    """Transport adapter: only requests that reach the network pass through it, so only they wait
+    and only they are checked (address, type, size) before their body is cached."""
+
+    def __init__(self, pacer: HostPacer, settings: HttpSettings) -> None:
         super().__init__(max_retries=0)
         self._pacer = pacer
+        self._settings = settings
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        self._pacer.wait_turn(urlsplit(request.url or "").netloc)
-        return super().send(request, *args, **kwargs)
+        s = self._settings
+        parts = urlsplit(request.url or "")
+        if parts.scheme not in ("http", "https"):
+            raise NotAllowed(f"{request.url}: only http and https are fetched")
+        target = s.resolve.get(parts.netloc)
+        if s.public_only and not target:  # a configured `resolve` target is trusted; everything else is checked
+            check_public_host(parts.hostname or "", s.allowed_hosts)
+        if target:
+            request.headers["Host"] = parts.netloc
+            request.url = parts._replace(scheme="http", netloc=target).geturl()
+        self._pacer.wait_turn(parts.netloc)
+        response = super().send(request, *args, **kwargs)
+        if s.html_only and response.status_code == 200:
+            kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if kind not in HTML_TYPES:
+                response.close()
+                raise NotAllowed(f"{parts.geturl()}: {kind or 'no content type'}, not HTML")
+        if s.max_body_bytes is not None:
+            _read_capped(response, s.max_body_bytes, parts.geturl())
+        return response
+
+
+def _read_capped(response: requests.Response, limit: int, url: str) -> None:
+    """Read the body now, refusing more than `limit` bytes (declared or actual)."""
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        response.close()
+        raise NotAllowed(f"{url}: {int(declared)} bytes, over the {limit}-byte limit")
+    body = response.raw.read(limit + 1, decode_content=True)
+    if len(body) > limit:
+        response.close()
+        raise NotAllowed(f"{url}: over the {limit}-byte limit")
+    response._content = body
+    response._content_consumed = True  # type: ignore[attr-defined]
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = time.time) -> float | None:
@@ -120,7 +184,10 @@ def describe_request(method: str, url: str, params: Mapping[str, Any] | None = N
 class HttpClient:
     """A cached, paced, retrying session. Use one per task or thread."""
 
-    def __init__(self, settings: HttpSettings, clock: Clock = time.monotonic, sleep: Sleep = time.sleep) -> None:
+    def __init__(
+        self, settings: HttpSettings, clock: Clock = time.monotonic, sleep: Sleep = time.sleep, pacer: HostPacer | None = None
+    ) -> None:
+        """`pacer` is shared by clients that run in several threads, so the pace holds across them."""
         self.settings = settings
         self.clock = clock
         self.sleep = sleep
@@ -134,8 +201,9 @@ class HttpClient:
             stale_if_error=False,
         )
         self.session.headers["User-Agent"] = settings.user_agent
-        self.pacer = HostPacer(settings.min_interval, settings.default_min_interval, clock, sleep)
-        adapter = _PacedAdapter(self.pacer)
+        self.session.max_redirects = settings.max_redirects
+        self.pacer = pacer or HostPacer(settings.min_interval, settings.default_min_interval, clock, sleep)
+        adapter = _PacedAdapter(self.pacer, settings)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -191,6 +259,8 @@ class HttpClient:
                     only_if_cached=self.settings.offline,
                     **extra,
                 )
+            except requests.TooManyRedirects as e:
+                raise BadResponse(f"{label}: more than {self.settings.max_redirects} redirects") from e
             except (requests.ConnectionError, requests.Timeout) as e:
                 reason = "timed out" if isinstance(e, requests.Timeout) else "could not connect"
                 # A name that does not resolve will not resolve in a few seconds either (no network, or a
@@ -217,7 +287,7 @@ class HttpClient:
                     raise RateLimited(f"{label}: HTTP 429 after {attempt + 1} attempts", retry_after=wait)
                 raise Unavailable(f"{label}: HTTP {status} after {attempt + 1} attempts")
             if status >= 400:
-                raise BadResponse(f"{label}: HTTP {status}{_error_excerpt(response)}")
+                raise BadResponse(f"{label}: HTTP {status}{_error_excerpt(response)}", status=status)
             return response
 
     def forget(self, response: requests.Response) -> None:

@@ -19,6 +19,26 @@ def located(latitude: float | None, longitude: float | None) -> Point | None:
 
 
 @dataclass(frozen=True)
+class Fact:
+    """One thing a website says, with the page that says it: the unit of website evidence.
+
+    `kind` is email, phone, social, jsonld, platform, signal, title or description; `value` is
+    what classification rules match (an e-mail address, "instagram", "ExerciseGym", "hint",
+    "dpc_membership"); `quote` is the text a reader can check; `page` the path it was on.
+    """
+
+    kind: str
+    value: str
+    page: str
+    quote: str = ""
+
+    @property
+    def label(self) -> str:
+        """`signal:dpc_membership`, `platform:hint`, `jsonld:exercisegym`: what rules name."""
+        return f"{self.kind}:{self.value.lower()}"
+
+
+@dataclass(frozen=True)
 class Listing:
     """One record of one source, as that source gave it (normalised to these fields)."""
 
@@ -45,6 +65,8 @@ class Listing:
     # not used to decide that two records are one business, and yield to exact ones when merged.
     location_precision: str = "exact"
     people: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()  # what its website says (the enrich stage)
+    website_error: str = ""  # why its website could not be read, if it could not
 
     @property
     def key(self) -> str:

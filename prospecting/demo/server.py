@@ -184,3 +184,23 @@ def npi_handler(records: list[dict[str, Any]]) -> Handler:
         return Reply(body=json.dumps({"result_count": len(page), "results": page}))
 
     return handle
+
+
+def site_handler(root: Path) -> Handler:
+    """Websites from `root/<host>/<path>`, chosen by the Host header: `/about` is `about.html`,
+    a path ending in `/` is that folder's `index.html`, `/robots.txt` is `robots.txt`."""
+
+    def handle(seen: Seen) -> Reply:
+        host = (seen.headers.get("Host") or "").split(":")[0].lower()
+        folder = root / host
+        relative = seen.path.lstrip("/")
+        candidates = (
+            [folder / relative / "index.html"] if seen.path.endswith("/") else [folder / relative, folder / f"{relative}.html"]
+        )
+        for candidate in candidates:
+            if candidate.is_file() and folder in candidate.resolve().parents:
+                kind = "text/plain" if candidate.suffix == ".txt" else "text/html; charset=utf-8"
+                return Reply(body=candidate.read_bytes(), content_type=kind)
+        return NOT_FOUND
+
+    return handle
