@@ -72,6 +72,9 @@ def site_url(website: str) -> str | None:
     if not text:
         return None
     if "://" not in text:
+        first = text.split("/", 1)[0]
+        if ":" in first and not first.rsplit(":", 1)[1].isdigit():
+            return None  # mailto:, tel:, javascript: ...
         text = f"https://{text}"
     parts = urlsplit(text)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
@@ -133,6 +136,7 @@ class Crawler:
                     max_body_bytes=512 * 1024 if robots else s.max_bytes,
                     html_only=not robots,
                     max_redirects=s.max_redirects,
+                    cache_codes=(200, 404, 410) if robots else (200,),
                 ),
                 clock=self._clock,
                 sleep=self._sleep,

@@ -63,6 +63,7 @@ class HttpSettings:
     max_body_bytes: int | None = None
     html_only: bool = False
     max_redirects: int = 10
+    cache_codes: tuple[int, ...] = (200,)  # statuses whose answers are cached (robots.txt: 404 too)
 
 
 class HostPacer:
@@ -136,6 +137,8 @@ class _PacedAdapter(HTTPAdapter):
             request.url = parts._replace(scheme="http", netloc=target).geturl()
         self._pacer.wait_turn(parts.netloc)
         response = super().send(request, *args, **kwargs)
+        if target:
+            response.url = parts.geturl()  # relative redirects stay on the site's own name
         if s.html_only and response.status_code == 200:
             kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
             if kind not in HTML_TYPES:
@@ -197,7 +200,7 @@ class HttpClient:
             backend="sqlite",
             expire_after=settings.expire_after,
             allowable_methods=("GET", "POST"),
-            allowable_codes=(200,),
+            allowable_codes=settings.cache_codes,
             stale_if_error=False,
         )
         self.session.headers["User-Agent"] = settings.user_agent
