@@ -43,13 +43,18 @@ class Reply:
 Handler = Callable[[Seen], Reply]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many clients at once (the crawler runs 8 threads): no refused connections
+    daemon_threads = True
+
+
 class FixtureServer:
     """`with FixtureServer(handler) as server: server.url` -> "http://127.0.0.1:PORT"."""
 
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
         self.requests: list[Seen] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._request_class())
+        self._httpd = _Server(("127.0.0.1", 0), self._request_class())
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
