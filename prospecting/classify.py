@@ -135,23 +135,32 @@ def load_rules(table: Mapping[str, Any] | None = None) -> Rules:
 def classify(listing: Listing, rules: Rules) -> Classification:
     labels = frozenset(normalise_label(c) for c in listing.categories)
     site = {fact.label: fact for fact in reversed(listing.facts)}  # the first page that says it
-    score: dict[str, float] = {}
-    best: dict[str, tuple[float, str]] = {}  # category -> (weight earned, subcategory) of its strongest rule
-    evidence: dict[str, list[str]] = {}
+    pooled: dict[tuple[str, str], float] = {}  # (category, subcategory) -> combined weight
+    evidence: dict[str, list[tuple[float, str]]] = {}
     for rule in rules.rules:
         found = rule.evidence(listing, labels, site)
         if found is None:
             continue
         line, weight = found
-        score[rule.category] = 1 - (1 - score.get(rule.category, 0.0)) * (1 - weight)
-        if rule.category not in best or weight > best[rule.category][0]:
-            best[rule.category] = (weight, rule.subcategory)
-        evidence.setdefault(rule.category, []).append(line)
+        key = (rule.category, rule.subcategory)
+        pooled[key] = 1 - (1 - pooled.get(key, 0.0)) * (1 - weight)
+        evidence.setdefault(rule.category, []).append((weight, line))
+    score: dict[str, float] = {}
+    best: dict[str, tuple[float, str]] = {}  # category -> (combined weight, subcategory) of its strongest subcategory
+    for (category, subcategory), weight in pooled.items():
+        if category == "other":
+            # `other` is a bucket of unrelated kinds: acupuncture and urgent care do not add up.
+            score[category] = max(score.get(category, 0.0), weight)
+        else:
+            score[category] = 1 - (1 - score.get(category, 0.0)) * (1 - weight)
+        if category not in best or weight > best[category][0]:
+            best[category] = (weight, subcategory)
     if not score:
         return Classification("other", "unclassified", 0.0, ("no category signal in labels or name",))
     order = {c: i for i, c in enumerate(rules.precedence)}
     winner = max(score, key=lambda c: (round(score[c], 9), -order[c]))
-    lines = tuple(dict.fromkeys(evidence[winner]))
+    # strongest evidence first, so a one-line summary cites what weighed most
+    lines = tuple(dict.fromkeys(line for _, line in sorted(evidence[winner], key=lambda e: -e[0])))
     if winner in PARTNER_CATEGORIES and score[winner] < rules.min_partner_confidence:
         # Thin evidence: better a candidate to check than a false partner.
         thin = f"too little evidence for {winner.replace('_', ' ')} ({score[winner]:.2f})"

@@ -195,19 +195,32 @@ def sources(clinic: str | None) -> None:
 @cli.command()
 @click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
-def classify(input_file: str, out: str) -> None:
+@click.option("--explain", is_flag=True, help="Print each row's category and the evidence for it.")
+@click.option("--websites", is_flag=True, help="Read each row's website first (polite, cached) for more evidence.")
+@click.option("--clinic", type=click.Path(dir_okay=False), help="Profile for --websites: contact e-mail, crawl settings.")
+def classify(input_file: str, out: str, explain: bool, websites: bool, clinic: str | None) -> None:
     """Add category, subcategory, confidence and evidence to each row of a CSV or GeoJSON file."""
-    from prospecting import export
+    from prospecting import discovery, export
     from prospecting.classify import classify as classify_one
     from prospecting.classify import load_rules
+    from prospecting.config import load_profile
     from prospecting.listings_io import read_table, table_listings
 
     table = read_table(Path(input_file))
     rules = load_rules()
+    listings = table_listings(table)
+    if websites:
+        listings = discovery.read_websites(load_profile(_clinic_path(clinic)), listings)
     added = ["category", "subcategory", "confidence", "evidence"]
     rows: list[dict[str, Any]] = []
-    for row, listing in zip(table.rows, table_listings(table), strict=True):
+    for row, listing in zip(table.rows, listings, strict=True):
         c = classify_one(listing, rules)
+        if explain:
+            click.echo(f"{listing.name or '(no name)'}: {c.category} / {c.subcategory} ({c.confidence:.2f})")
+            for line in c.evidence:
+                click.echo(f"    {line}")
+            if listing.website_error:
+                click.echo(f"    website not read: {listing.website_error}")
         rows.append(
             row
             | {

@@ -187,3 +187,39 @@ def test_sources_lists_every_source_with_needs_and_licence(tmp_path: Path) -> No
     assert states == {"osm": "enabled", "npi": "enabled", "overture": "off", "dpc_frontier": "off", "file": "off"}
     assert sum("licence:" in line for line in lines) == 5 and sum("needs:" in line for line in lines) == 5
     assert "ODbL-1.0" in stdout and "pip install .[overture]" in stdout
+
+
+def test_classify_reads_websites_and_explains(tmp_path: Path) -> None:
+    from prospecting.demo.server import site_handler
+
+    site = tmp_path / "sites" / "harborfamilymedicine.example"
+    site.mkdir(parents=True)
+    (site / "index.html").write_text(
+        '<html><head><title>Harbor Family Medicine</title></head><body><a href="/membership">Membership</a>'
+        '<a href="https://www.instagram.com/harborfm">Instagram</a></body></html>'
+    )
+    (site / "membership.html").write_text(
+        "<html><body><h2>Membership</h2><p>Adults $79/month. No insurance needed, no copays.</p>"
+        "<p>Write to care [at] harborfamilymedicine [dot] example</p></body></html>"
+    )
+    listings = tmp_path / "doctors.csv"
+    listings.write_text(
+        "name,category,website\nHarbor Family Medicine,Family practice physician,https://harborfamilymedicine.example/\n"
+    )
+    with FixtureServer(site_handler(tmp_path / "sites")) as server:
+        local = server.url.split("://")[1]
+        profile = write_profile(
+            tmp_path,
+            BASE_PROFILE + f'[cache]\ndir = "{tmp_path / "c"}"\n[crawl]\nmin_interval = 0\n'
+            f'resolve = {{ "harborfamilymedicine.example" = "{local}" }}\n',
+        )
+        out = tmp_path / "out.csv"
+        plain = run("classify", str(listings), "--out", str(out))
+        assert read(out)[1][0]["category"] == "other"  # a family practice, by its label alone
+        code, stdout, _ = run("classify", str(listings), "--out", str(out), "--explain", "--websites", "--clinic", str(profile))
+    assert plain[0] == 0 and code == 0
+    row = read(out)[1][0]
+    assert (row["category"], row["subcategory"]) == ("direct_primary_care", "dpc"), stdout
+    assert row["evidence"].startswith('website /membership: "')
+    assert "Harbor Family Medicine: direct_primary_care / dpc" in stdout
+    assert '    website /membership: "Membership Adults $79/month. No insurance needed, no copays.' in stdout

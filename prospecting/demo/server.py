@@ -197,7 +197,7 @@ def site_handler(root: Path) -> Handler:
 
     def handle(seen: Seen) -> Reply:
         host = (seen.headers.get("Host") or "").split(":")[0].lower()
-        folder = root / host
+        folder = (root / host).resolve()
         relative = seen.path.lstrip("/")
         candidates = (
             [folder / relative / "index.html"] if seen.path.endswith("/") else [folder / relative, folder / f"{relative}.html"]
