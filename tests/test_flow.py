@@ -66,6 +66,14 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     candidates = [r for r in excluded if r["subcategory"] == "primary_care" and "npi:" in r["sources"]]
     assert candidates  # registry family practices: DPC candidates to verify, set apart
 
+    # websites served locally: contacts and evidence from them
+    assert by_name["Holy City DPC"]["email"] == "office@holycitydpc.example"
+    assert by_name["King Street Yoga House"]["instagram"].startswith("https://www.instagram.com/")
+    assert 'website /pricing: "' in by_name["Holy City DPC"]["evidence"]
+    assert summary["websites"]["listed"] > 100 and summary["websites"]["unreadable"] < summary["websites"]["listed"]
+    fee_for_service = next(r for r in excluded if r["name"] == "Ashley River Family Medicine")
+    assert fee_for_service["subcategory"] == "primary_care" and "accept" in fee_for_service["evidence"]
+
 
 @pytest.fixture
 def demo_profile(tmp_path: Path, demo_server: FixtureServer) -> Path:
