@@ -24,7 +24,7 @@ PROSPECT_COLUMNS = (
     "postcode phone website email instagram facebook latitude longitude sources first_seen last_seen status "
     "stage next_step conversation_starter notes "
     # beyond the contract: the parts of the score and where the data came from
-    "confidence evidence score_niche score_proximity score_evidence licence location_precision people"
+    "confidence evidence score_niche score_proximity score_evidence licence location_precision people website_error"
 ).split()
 LISTING_COLUMNS = (
     "id source name latitude longitude address city state postcode phone website email instagram facebook "
@@ -116,6 +116,7 @@ def prospect_row(p: Prospect, centre: Point, run_date: str) -> dict[str, Any]:
         "licence": ";".join(p.licences),
         "location_precision": p.location_precision,
         "people": "; ".join(p.people),
+        "website_error": p.website_error,
     }
 
 

@@ -58,6 +58,7 @@ class Vocabulary:
 
     signals: tuple[Signal, ...]
     platforms: tuple[Platform, ...]
+    terms: tuple[str, ...] = ()  # niche keywords of config/niches.toml, noted where a page uses them
 
     @classmethod
     def load(cls, table: Mapping[str, Any] | None = None) -> Vocabulary:
@@ -73,7 +74,9 @@ class Vocabulary:
             Platform(str(raw["id"]), str(raw.get("name", raw["id"])), tuple(raw.get("domains", [])))
             for raw in table.get("platform", [])
         ]
-        return cls(tuple(signals), tuple(platforms))
+        niches = config_table("niches").get("niches", {})
+        terms = sorted({str(k).lower() for niche in niches.values() for k in niche.get("keywords", [])})
+        return cls(tuple(signals), tuple(platforms), tuple(terms))
 
 
 def _quote(text: str, start: int, end: int, width: int = 40) -> str:
@@ -149,6 +152,11 @@ def page_facts(html: str, path: str, vocabulary: Vocabulary) -> list[Fact]:
         facts.append(Fact("email", f"{m.group(1)}@{_DOT.sub('.', m.group(2))}".lower(), path, m.group(0)))
     for m in _PHONE.finditer(text):
         facts.append(Fact("phone", f"({m.group(1)}) {m.group(2)}-{m.group(3)}", path, m.group(0)))
+    lowered = text.lower()
+    for term in vocabulary.terms:
+        found_at = re.search(rf"\b{re.escape(term)}\b", lowered)
+        if found_at:
+            facts.append(Fact("term", term, path, _quote(text, found_at.start(), found_at.end())))
     for signal in vocabulary.signals:
         found = signal.pattern.search(text)
         if found:

@@ -290,6 +290,8 @@ def merge(members: Sequence[ClassifiedListing], source_priority: Sequence[str] =
         licences=tuple(sorted({m.listing.licence for m in members if m.listing.licence})),
         location_precision=located.location_precision if located else "unknown",
         people=tuple(dict.fromkeys(person for m in ordered for person in m.listing.people)),
+        facts=tuple(dict.fromkeys(fact for m in ordered for fact in m.listing.facts)),
+        website_error=next((m.listing.website_error for m in ordered if m.listing.facts or m.listing.website_error), ""),
     )
 
 

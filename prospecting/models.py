@@ -119,6 +119,8 @@ class Prospect:
     licences: tuple[str, ...] = ()
     location_precision: str = "exact"
     people: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    website_error: str = ""
 
     @property
     def point(self) -> Point | None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from prospecting.errors import ConfigError
 from prospecting.geo import KM_PER_MILE, haversine_km
-from prospecting.models import Point, Prospect, RankedProspect
+from prospecting.models import Fact, Point, Prospect, RankedProspect
 from prospecting.resources import config_dir, config_table
 
 COMPONENTS = ("niche", "proximity", "evidence")
@@ -60,7 +60,8 @@ def score(prospect: Prospect, distance_km: float | None, radius_km: float, s: Sc
     c = prospect.classification
     affinity = s.affinity.get(c.subcategory, s.default_affinity)
     keyword = next((m.group(0) for k in s.keywords if (m := k.search(prospect.name))), None)
-    niche = min(1.0, affinity + (s.keyword_boost if keyword else 0.0))
+    said = None if keyword else _site_term(prospect, s)
+    niche = min(1.0, affinity + (s.keyword_boost if keyword or said else 0.0))
     proximity = 0.5 ** (distance_km / (radius_km * s.half_life_of_radius)) if distance_km is not None else 0.0
     components = {"niche": round(niche, 3), "proximity": round(proximity, 3), "evidence": round(c.confidence, 3)}
     total = sum(s.weights.values())
@@ -68,12 +69,19 @@ def score(prospect: Prospect, distance_km: float | None, radius_km: float, s: Sc
     parts = [f"{c.subcategory.replace('_', ' ')}: niche fit {niche:.2f} for {s.label}"]
     if keyword:
         parts[0] += f' (name says "{keyword}")'
+    elif said:
+        parts[0] += f' (website {said.page} says "{said.value}")'
     if distance_km is not None:
         parts.append(f"{distance_km / KM_PER_MILE:.1f} mi away")
     else:
         parts.append("location unknown")
     parts.append(f"evidence {c.confidence:.2f}: " + "; ".join(c.evidence[:2]))
     return fit, components, " | ".join(parts)
+
+
+def _site_term(prospect: Prospect, s: Scoring) -> Fact | None:
+    """The first niche keyword the prospect's website uses."""
+    return next((f for f in prospect.facts if f.kind == "term" and any(k.fullmatch(f.value) for k in s.keywords)), None)
 
 
 def rank_prospects(prospects: Sequence[Prospect], centre: Point, radius_km: float, scoring: Scoring) -> list[RankedProspect]:

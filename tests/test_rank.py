@@ -55,3 +55,18 @@ def test_keyword_boost_and_score_formula() -> None:
 def test_unknown_niche_in_table() -> None:
     with pytest.raises(ConfigError):
         Scoring.for_niche("knitting")
+
+
+def test_website_terms_boost_like_name_keywords() -> None:
+    from dataclasses import replace
+
+    from prospecting.models import Fact
+
+    scoring = Scoring.for_niche("running")
+    plain = prospect("p", "Flow Yoga", "yoga", 32.779)
+    said = replace(
+        prospect("q", "Flow Studio", "yoga", 32.779), facts=(Fact("term", "marathon", "/classes", "yoga for marathon runners"),)
+    )
+    ranked = {r.prospect.prospect_id: r for r in rank_prospects([plain, said], CENTRE, 8.0, scoring)}
+    assert ranked["q"].components["niche"] == pytest.approx(ranked["p"].components["niche"] + scoring.keyword_boost)
+    assert 'website /classes says "marathon"' in ranked["q"].why
