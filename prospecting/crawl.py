@@ -10,6 +10,7 @@ A site that fails is recorded with its reason; it never fails the run.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -26,6 +27,7 @@ from protego import Protego
 from prospecting.errors import BadResponse, SourceError
 from prospecting.http import Clock, HostPacer, HttpClient, HttpSettings, Sleep
 
+log = logging.getLogger(__name__)
 ROBOTS_AGENT = "prospecting"
 # Path or link-text words that promise classification signals, most promising first.
 LINK_HINTS = ("pricing", "membership", "member", "rates", "join", "services", "about", "approach", "classes", "team",
@@ -179,6 +181,9 @@ class Crawler:
             return Site(website, tuple(pages), tuple(skipped))
         except (SourceError, requests.RequestException) as e:
             return Site(website, error=str(e))
+        except Exception as e:  # a site must never fail the run, whatever it throws at the parser
+            log.warning("website %s: unexpected %s: %s", website, type(e).__name__, e)
+            return Site(website, error=f"unexpected {type(e).__name__}: {e}")
 
     def _robots(self, url: str) -> Protego | None:
         """The site's rules; None when it has none (4xx). Unreachable robots.txt: stay out."""

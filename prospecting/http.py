@@ -202,6 +202,7 @@ class HttpClient:
             allowable_methods=("GET", "POST"),
             allowable_codes=settings.cache_codes,
             stale_if_error=False,
+            busy_timeout=30_000,  # the crawler's threads share one cache file: a writer waits its turn
         )
         self.session.headers["User-Agent"] = settings.user_agent
         self.session.max_redirects = settings.max_redirects
