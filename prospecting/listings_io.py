@@ -175,9 +175,13 @@ def table_listings(table: Table) -> list[Listing]:
     """One Listing per row. A row without a name, or with unreadable coordinates, is counted in `table.skipped`."""
     default_source = table.path.stem
     listings: list[Listing] = []
+    # each field read from its one column (the first alias present), which is what nearly every file has
+    column = {name: columns[0] for name, columns in table.mapping.items() if name != "categories"}
+    category_columns = table.mapping.get("categories", [])
 
     def get(row: Mapping[str, str], name: str) -> str:
-        return next((row.get(c, "").strip() for c in table.mapping.get(name, []) if row.get(c, "").strip()), "")
+        source = column.get(name)
+        return (row.get(source) or "").strip() if source else ""
 
     for n, row in enumerate(table.rows, start=1):
         lat_text, lon_text = get(row, "latitude"), get(row, "longitude")
@@ -187,7 +191,7 @@ def table_listings(table: Table) -> list[Listing]:
                 table.skipped.get("unreadable coordinates (kept without)", 0) + 1
             )
             lat = lon = None
-        labels = [label for c in table.mapping.get("categories", []) for label in split_labels(row.get(c, ""))]
+        labels = [label for c in category_columns if row.get(c) for label in split_labels(row[c])]
         listings.append(
             Listing(
                 source=get(row, "source") or default_source,

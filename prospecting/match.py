@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import unicodedata
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
+import numpy as np
 from rapidfuzz import fuzz, process
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
 
-from prospecting.geo import haversine_km
 from prospecting.models import Classification, ClassifiedListing, Listing, Prospect
 from prospecting.resources import config_table
 
@@ -31,10 +32,14 @@ _TITLES = frozenset({"the", "dr", "doctor"})
 
 @dataclass(frozen=True)
 class MatchSettings:
-    grid_m: float
     name_window: int
+    max_group: int
     near_m: float
     name_when_near: float
+    far_m: float
+    name_when_far: float
+    chain_m: float
+    chain_min_count: int
     phone_within_m: float
     name_with_phone: float
     domain_within_m: float
@@ -44,6 +49,7 @@ class MatchSettings:
     legal_suffixes: frozenset[str]
     non_identity_domains: frozenset[str]
     abbreviations: Mapping[str, str]
+    branch_words: frozenset[str] = frozenset()
     source_priority: tuple[str, ...] = ()
 
     @classmethod
@@ -51,10 +57,14 @@ class MatchSettings:
         table = config_table("matching") if table is None else table
         block, link, norm = table["blocking"], table["link"], table["normalise"]
         return cls(
-            grid_m=float(block["grid_m"]),
             name_window=int(block["name_window"]),
+            max_group=int(block["max_group"]),
             near_m=float(link["near_m"]),
             name_when_near=float(link["name_when_near"]),
+            far_m=float(link["far_m"]),
+            name_when_far=float(link["name_when_far"]),
+            chain_m=float(link["chain_m"]),
+            chain_min_count=int(link["chain_min_count"]),
             phone_within_m=float(link["phone_within_m"]),
             name_with_phone=float(link["name_with_phone"]),
             domain_within_m=float(link["domain_within_m"]),
@@ -64,15 +74,25 @@ class MatchSettings:
             legal_suffixes=frozenset(norm["legal_suffixes"]),
             non_identity_domains=frozenset(norm["non_identity_domains"]),
             abbreviations=dict(norm.get("abbreviations", {})),
+            branch_words=frozenset(norm.get("branch_words", [])),
             source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
         )
 
 
 # --- normalisation -------------------------------------------------------------------------------
+# ASCII punctuation becomes a space; "&" and "+" read "and"; a dot joins ("N.D." is "ND", "St." is "St").
+_PUNCTUATION = {ord(c): " " for c in map(chr, range(128)) if not c.isalnum()} | {
+    ord("&"): " and ",
+    ord("+"): " and ",
+    ord("."): None,
+    ord("'"): None,
+}
+
+
 def _words(text: str) -> list[str]:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    text = text.replace("&", " and ").replace("+", " and ").replace(".", "")  # "N.D." is "ND", "St." is "St"
-    return re.sub(r"[^a-z0-9]+", " ", text).split()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return text.lower().translate(_PUNCTUATION).split()
 
 
 def normalise_name(
@@ -95,7 +115,7 @@ def normalise_name(
 
 def normalise_phone(phone: str) -> str:
     """Digits, with a North American leading 1 dropped; '' when too short to identify anyone."""
-    digits = re.sub(r"\D", "", phone)
+    digits = "".join(filter(str.isdigit, phone))
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
     return digits if len(digits) >= 7 else ""
@@ -105,7 +125,8 @@ def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> 
     """`https://www.Example.com/x` -> `example.com`; '' for shared hosts that prove nothing."""
     if not url:
         return ""
-    host = urlsplit(url if "://" in url else f"http://{url}").hostname or ""
+    rest = url.split("://", 1)[-1]
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1].split(":", 1)[0]
     host = host.lower().removeprefix("www.")
     parts = host.split(".")
     domain = ".".join(parts[-2:]) if len(parts) >= 2 else host
@@ -132,113 +153,164 @@ def _house_number(address: str) -> str:
     return first if first[:1].isdigit() else ""
 
 
+# --- features: every record normalised once, as arrays -----------------------------------------
+@dataclass
+class _Features:
+    names: list[str]
+    addresses: list[str]
+    x: np.ndarray  # metres east (local projection), NaN without an exact point
+    y: np.ndarray  # metres north
+    phone: np.ndarray  # int64 code of the normalised phone, 0 when none
+    domain: np.ndarray  # int64 code of the identity-proving domain, 0 when none
+    address_key: np.ndarray  # int64 code of "house number + first street word", 0 when none
+    house: np.ndarray  # int64 house number, -1 when none
+    place: np.ndarray  # int64 code of postcode (else city), 0 when none
+    branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
+    chain: np.ndarray  # bool: the name is shared by many records (a chain's branches)
+
+
+def _codes(values: Sequence[str]) -> np.ndarray:
+    """Factorise strings into int codes, '' -> 0."""
+    table: dict[str, int] = {"": 0}
+    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values))
+
+
+def _features(listings: Sequence[Listing], s: MatchSettings) -> _Features:
+    names = [normalise_name(x.name, s.legal_suffixes, s.abbreviations) for x in listings]
+    addresses = [normalise_address(x.address, s.abbreviations) for x in listings]
+    lat = np.array([p.latitude if (p := x.exact_point) else np.nan for x in listings], dtype=float)
+    lon = np.array([p.longitude if (p := x.exact_point) else np.nan for x in listings], dtype=float)
+    origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
+    houses = [_house_number(a) for a in addresses]
+    street = [a.split(" ")[1] if h and len(a.split(" ")) > 1 else "" for a, h in zip(addresses, houses, strict=True)]
+    name_counts = Counter(names)
+    branch_words = s.branch_words
+    return _Features(
+        names=names,
+        addresses=addresses,
+        x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
+        y=lat * _METRES_PER_DEGREE,
+        phone=_codes([normalise_phone(x.phone) for x in listings]),
+        domain=_codes([registrable_domain(x.website, s.non_identity_domains) for x in listings]),
+        address_key=_codes([f"{h} {st}" if h else "" for h, st in zip(houses, street, strict=True)]),
+        house=np.array([int(h) if h.isdigit() and len(h) < 9 else -1 for h in houses], dtype=np.int64),
+        place=_codes([(x.postcode[:5] or x.city.lower()) for x in listings]),
+        branch=_codes([next((w for w in n.split() if w in branch_words), "") for n in names]),
+        chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
+    )
+
+
 # --- blocking ------------------------------------------------------------------------------------
-def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> set[tuple[int, int]]:
-    pairs: set[tuple[int, int]] = set()
-    cells: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, item in enumerate(listings):
-        if (point := item.exact_point) is not None:
-            cells[_cell(point.latitude, point.longitude, settings.grid_m)].append(i)
-    for (cx, cy), members in cells.items():
-        for dx in (-1, 0, 1):
-            for dy in (-1, 0, 1):
-                for j in cells.get((cx + dx, cy + dy), ()):
-                    for i in members:
-                        if i < j:
-                            pairs.add((i, j))
-    keys = (
-        [normalise_phone(x.phone) for x in listings],
-        [registrable_domain(x.website, settings.non_identity_domains) for x in listings],
-    )
-    for values in keys:
-        groups: dict[str, list[int]] = defaultdict(list)
-        for i, value in enumerate(values):
-            if value:
-                groups[value].append(i)
-        for members in groups.values():
-            pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
-    without = sorted(
-        (normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i)
-        for i, x in enumerate(listings)
-        if x.exact_point is None
-    )
-    with_all = sorted(
-        (normalise_name(x.name, settings.legal_suffixes, settings.abbreviations), i) for i, x in enumerate(listings)
-    )
-    window = settings.name_window
-    for ordered in (without, with_all if without else []):
-        for n, (_, i) in enumerate(ordered):
-            for _, j in ordered[n + 1 : n + window]:
-                pairs.add((min(i, j), max(i, j)))
-    return pairs
+def _group_pairs(codes: np.ndarray, cap: int) -> np.ndarray:
+    """Pairs of records sharing a non-zero code; a code shared by more than `cap` records proves nothing."""
+    order = np.argsort(codes, kind="stable")
+    ranked = codes[order]
+    starts = np.r_[True, ranked[1:] != ranked[:-1]]
+    group = np.cumsum(starts) - 1
+    sizes = np.bincount(group)
+    usable = (ranked != 0) & (sizes[group] <= cap)
+    chunks = []
+    for k in range(1, min(cap, len(order))):
+        same = (ranked[:-k] == ranked[k:]) & usable[:-k]
+        if not same.any():
+            break
+        chunks.append(np.column_stack((order[:-k][same], order[k:][same])))
+    return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
 
 
-def _cell(lat: float, lon: float, size_m: float) -> tuple[int, int]:
-    y = lat * _METRES_PER_DEGREE / size_m
-    x = lon * _METRES_PER_DEGREE * math.cos(math.radians(lat)) / size_m
-    return (math.floor(x), math.floor(y))
+def _window_pairs(keys: Sequence[str], subset: np.ndarray, window: int) -> np.ndarray:
+    """Sorted neighbourhood: each record of `subset` with the next `window - 1` in key order."""
+    if len(subset) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    order = subset[np.argsort(np.array([keys[i] for i in subset], dtype=object), kind="stable")]
+    chunks = [np.column_stack((order[:-k], order[k:])) for k in range(1, min(window, len(order)))]
+    return np.concatenate(chunks)
+
+
+def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings, features: _Features | None = None) -> np.ndarray:
+    """Candidate pairs (i < j) as an (n, 2) array: the union of the blocking keys."""
+    f = features or _features(listings, settings)
+    located = np.flatnonzero(np.isfinite(f.x))
+    chunks = []
+    if len(located) > 1:
+        tree = cKDTree(np.column_stack((f.x[located], f.y[located])))
+        near = tree.query_pairs(settings.far_m, output_type="ndarray")
+        chunks.append(located[near])
+    cap = settings.max_group
+    chunks += [_group_pairs(f.phone, cap), _group_pairs(f.domain, cap), _group_pairs(f.address_key, cap)]
+    unlocated = np.flatnonzero(~np.isfinite(f.x))
+    if len(unlocated):
+        # records without a position meet the others by name order
+        chunks.append(_window_pairs(f.names, np.arange(len(listings)), settings.name_window))
+    pairs = np.concatenate([c for c in chunks if len(c)]) if any(len(c) for c in chunks) else np.empty((0, 2), dtype=np.int64)
+    pairs = np.sort(pairs, axis=1)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    unique: np.ndarray = np.unique(pairs, axis=0)
+    return unique
 
 
 # --- comparison ----------------------------------------------------------------------------------
-def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> list[tuple[int, int]]:
-    """The candidate pairs that the link rules accept."""
-    pairs = sorted(candidate_pairs(listings, settings))
-    if not pairs:
-        return []
-    names = [normalise_name(x.name, settings.legal_suffixes, settings.abbreviations) for x in listings]
-    name_scores = process.cpdist(
-        [names[i] for i, _ in pairs], [names[j] for _, j in pairs], scorer=fuzz.token_set_ratio, workers=-1
-    )
-    addresses = [normalise_address(x.address, settings.abbreviations) for x in listings]
-    links: list[tuple[int, int]] = []
-    for (i, j), name_score in zip(pairs, name_scores, strict=True):
-        if _linked(listings[i], listings[j], float(name_score), addresses[i], addresses[j], settings):
-            links.append((i, j))
-    return links
+def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.ndarray:
+    """The candidate pairs the link rules accept, compared in bulk (rapidfuzz, numpy)."""
+    f = _features(listings, settings)
+    pairs = candidate_pairs(listings, settings, f)
+    if not len(pairs):
+        return pairs
+    a, b = pairs[:, 0], pairs[:, 1]
+    s = settings
+    name = process.cpdist([f.names[i] for i in a], [f.names[j] for j in b], scorer=fuzz.token_set_ratio, workers=-1)
+    distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])  # NaN when either lacks a point
+    located = np.isfinite(distance)
+    same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
+    same_domain = (f.domain[a] == f.domain[b]) & (f.domain[a] != 0)
+    chain = f.chain[a] | f.chain[b]
+    # conflicts that split look-alikes: another house number, another branch word ("Midtown" vs "Uptown")
+    other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
+    other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
+    conflict = (other_house | other_branch) & ~same_phone
 
+    with np.errstate(invalid="ignore"):
+        near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain
+        far = located & (distance <= s.far_m) & (name >= s.name_when_far) & ~conflict & ~chain
+        chain_near = located & chain & (distance <= s.chain_m) & (name >= s.name_when_near) & ~conflict
+        by_phone = located & same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
+        by_domain = located & same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
 
-def _linked(a: Listing, b: Listing, name: float, address_a: str, address_b: str, s: MatchSettings) -> bool:
-    pa, pb = a.exact_point, b.exact_point
-    distance_m = haversine_km(pa, pb) * 1000 if pa and pb else None
-    phone_a, phone_b = normalise_phone(a.phone), normalise_phone(b.phone)
-    same_phone = bool(phone_a) and phone_a == phone_b
-    domain_a = registrable_domain(a.website, s.non_identity_domains)
-    same_domain = bool(domain_a) and domain_a == registrable_domain(b.website, s.non_identity_domains)
-    if distance_m is not None:
-        if distance_m <= s.near_m and name >= s.name_when_near:
-            return True
-        if same_phone and distance_m <= s.phone_within_m and name >= s.name_with_phone:
-            return True
-        return same_domain and distance_m <= s.domain_within_m and name >= s.name_with_domain
-    if name < s.name_without_coordinates:
-        return same_phone and name >= s.name_with_phone
-    if same_phone:
-        return True
-    if address_a and address_b:
-        return address_similarity(address_a, address_b) >= s.address_without_coordinates
-    same_place = (a.postcode and a.postcode[:5] == b.postcode[:5]) or (a.city and a.city.lower() == b.city.lower())
-    return bool(same_place)
+    unplaced = np.flatnonzero(~located)
+    linked_unplaced = np.zeros(len(pairs), dtype=bool)
+    if len(unplaced):
+        ua, ub = a[unplaced], b[unplaced]
+        close_name = name[unplaced] >= s.name_without_coordinates
+        address = np.zeros(len(unplaced))
+        both = np.flatnonzero(np.array([bool(f.addresses[i]) and bool(f.addresses[j]) for i, j in zip(ua, ub, strict=True)]))
+        if len(both):
+            address[both] = process.cpdist(
+                [f.addresses[i] for i in ua[both]], [f.addresses[j] for j in ub[both]], scorer=fuzz.token_set_ratio, workers=-1
+            )
+        no_addresses = np.array([not f.addresses[i] and not f.addresses[j] for i, j in zip(ua, ub, strict=True)], dtype=bool)
+        same_place = (f.place[ua] == f.place[ub]) & (f.place[ua] != 0)
+        other_place = (f.place[ua] != f.place[ub]) & (f.place[ua] != 0) & (f.place[ub] != 0)
+        phone_u = same_phone[unplaced]
+        linked_unplaced[unplaced] = (
+            (phone_u & (name[unplaced] >= s.name_with_phone))
+            | (close_name & ~conflict[unplaced] & ~other_place & (address >= s.address_without_coordinates))
+            | (close_name & ~chain[unplaced] & no_addresses & same_place)
+        )
+    keep = near | far | chain_near | by_phone | by_domain | linked_unplaced
+    linked: np.ndarray = pairs[keep]
+    return linked
 
 
 # --- clustering ----------------------------------------------------------------------------------
-def clusters(count: int, links: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Connected components (union-find with path halving), each sorted, in order of first member."""
-    parent = list(range(count))
-
-    def find(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in links:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[int, list[int]] = defaultdict(list)
-    for i in range(count):
-        groups[find(i)].append(i)
-    return sorted(groups.values(), key=lambda g: g[0])
+def clusters(count: int, links: Iterable[tuple[int, int]] | np.ndarray) -> list[list[int]]:
+    """Connected components of the link graph, each sorted, in order of first member."""
+    edges = np.asarray(list(links) if not isinstance(links, np.ndarray) else links, dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(count, count))
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
+    groups = [order[start:end].tolist() for start, end in zip(bounds, np.r_[bounds[1:], count], strict=True)]
+    return sorted(groups, key=lambda g: g[0])
 
 
 def prospect_id(member_keys: Iterable[str]) -> str:

@@ -57,7 +57,7 @@ def test_same_phone_or_domain_links_nearby_records() -> None:
         at("Palmetto Pilates", 32.7900, -79.9500, "3", website="https://www.palmettopilates.example/book"),
         at("Palmetto Pilates Studio", 32.7915, -79.9510, "4", website="http://palmettopilates.example"),
         at("Sunrise Yoga", 32.7600, -79.9600, "5", website="https://www.facebook.com/pages/x"),
-        at("Sunrise Yoga Flow", 32.7625, -79.9600, "6", website="https://www.facebook.com/pages/y"),  # 278 m
+        at("Sunrise Pilates Loft", 32.7625, -79.9600, "6", website="https://www.facebook.com/pages/y"),  # 278 m
     ]
     groups = sorted(map(tuple, group_listings(listings)))
     assert (0, 1) in groups and (2, 3) in groups
