@@ -35,6 +35,8 @@ WORDS = (
 ).split()
 KINDS = ("Yoga", "Pilates", "Fitness", "CrossFit", "Family Medicine", "Direct Primary Care", "Naturopathic Medicine",
          "Physical Therapy", "Running Co", "Boxing Club", "Cycle Studio", "Climbing Gym", "Wellness", "Chiropractic")  # fmt: skip
+PLACES = ("Point", "Landing", "Commons", "Square", "Corner", "Station", "Junction", "Hollow", "Heights", "Crossing",
+          "Wharf", "Mill", "Market", "Garden", "Terrace", "Row", "Yard", "House", "Loft", "Works")  # fmt: skip
 CHAINS = ("Anytime Fitness", "Planet Fitness", "Orangetheory Fitness", "Crunch Fitness", "F45 Training", "Pure Barre",
           "CorePower Yoga", "Club Pilates", "Fleet Feet", "Title Boxing Club")  # fmt: skip
 STREETS = ("King Street", "Meeting Street", "Rutledge Avenue", "Calhoun Street", "Savannah Highway", "Folly Road",
@@ -70,7 +72,8 @@ def generate(n_businesses: int, rng: random.Random) -> tuple[dict[str, list[dict
             name = chain if rng.random() < 0.6 else f"{chain} {rng.choice(BRANCH_WORDS)}"
             website = f"https://www.{chain.lower().replace(' ', '')}.example/"
         else:
-            name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(KINDS)}"
+            # three words and a kind: about 1.6 million names, so a metro of a million has few accidental twins
+            name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(PLACES)} {rng.choice(KINDS)}"
             website = f"https://www.{name.lower().replace(' ', '')}{b}.example/" if rng.random() < 0.6 else ""
         number = rng.randint(1, 2999)
         street = rng.choice(STREETS)

@@ -249,26 +249,28 @@ def dedupe(inputs: tuple[str, ...], out: str) -> None:
     from prospecting.match import group_listings, prospect_id
 
     listings = []
-    seen: dict[tuple[str, str], str] = {}
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
     for name in inputs:
         table = read_table(Path(name))
         for row, listing in enumerate(table_listings(table), start=1):
             key = (listing.source, listing.source_id)
             if key in seen:
+                first = seen[key]
                 raise InputError(
                     f"{name}: row {row}: id {listing.source_id!r} of source {listing.source!r} "
-                    f"repeats {seen[key]} (expected unique ids)"
+                    f"repeats {first[0]} row {first[1]} (expected unique ids)"
                 )
-            seen[key] = f"{name} row {row}"
+            seen[key] = (name, row)
             listings.append(listing)
         _echo_warnings(table)
     groups = group_listings(listings)
     rows: list[dict[str, Any]] = [{} for _ in listings]
     for group in groups:
-        pid = prospect_id(listings[i].key for i in group)
+        pid = prospect_id(f"{listings[i].source}:{listings[i].source_id}" for i in group)
+        size = len(group)
         for i in group:
             x = listings[i]
-            rows[i] = {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": len(group)}
+            rows[i] = {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": size}
     export.write_csv(Path(out), ["source", "id", "prospect_id", "name", "cluster_size"], rows)
     click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
 

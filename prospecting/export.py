@@ -31,6 +31,7 @@ LISTING_COLUMNS = (
     "categories brand operator fetched_at licence location_precision people"
 ).split()
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_FIRST = frozenset(FORMULA_START)
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -40,8 +41,8 @@ def neutralise(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return repr(value) if math.isfinite(value) else ""
-    text = str(value)
-    if text.startswith(FORMULA_START) and not _NUMBER.match(text):
+    text = value if type(value) is str else str(value)
+    if text[:1] in _FORMULA_FIRST and text and not _NUMBER.match(text):
         return "'" + text
     return text
 

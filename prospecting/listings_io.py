@@ -103,12 +103,17 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str | None]:
 def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]], list[int]]:
     rows: list[dict[str, str]] = []
     lines: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
-        columns = list(reader.fieldnames or [])
+        columns = next(reader, [])
         start = reader.line_num + 1
-        for row in reader:
-            rows.append({k: (v if isinstance(v, str) else "") for k, v in row.items() if k is not None})
+        width = len(columns)
+        for values in reader:
+            if not values:
+                start = reader.line_num + 1
+                continue  # a blank line, as DictReader skips them
+            padded = values + [""] * (width - len(values)) if len(values) < width else values
+            rows.append(dict(zip(columns, padded, strict=False)))  # extra cells beyond the header are dropped
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:

@@ -1,14 +1,16 @@
 """Find the listings that are the same business and merge them into prospects.
 
-Three explicit steps over plain records (the shape of splink, much simplified for v1):
-blocking proposes candidate pairs (a geo grid with neighbour cells; same phone; same
-identity-proving domain; a sorted-neighbourhood window on names for records without
-coordinates), comparison scores them in bulk with rapidfuzz, and clustering joins linked
-records with union-find. Thresholds are data in `config/matching.toml`.
+Three explicit steps over records normalised once into arrays (the shape of splink):
+blocking proposes candidate pairs (a k-d tree of positions; the same phone, identity-proving
+domain, or house number and street; a sorted-neighbourhood window on names for records without
+a position), comparison scores them in bulk (rapidfuzz `cpdist`, numpy) with the link rules and
+conflicts, and clustering takes connected components. Thresholds are data in
+`config/matching.toml`.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import unicodedata
@@ -106,11 +108,19 @@ def normalise_name(
     spelled = abbreviations or {}
     words = [w if len(w) == 1 else spelled.get(w, w) for w in _words(name) if w not in _TITLES]
     joined = " ".join(words)
-    for suffix in sorted(legal_suffixes, key=len, reverse=True):
-        if joined.endswith(f" {suffix}"):
-            joined = joined[: -len(suffix) - 1]
-            break
+    stripped = True
+    while stripped:  # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
+        stripped = False
+        for suffix in _longest_first(legal_suffixes):
+            if joined.endswith(suffix):
+                joined, stripped = joined[: -len(suffix)], True
+                break
     return joined.strip()
+
+
+@functools.cache
+def _longest_first(suffixes: frozenset[str]) -> tuple[str, ...]:
+    return tuple(f" {s}" for s in sorted(suffixes, key=len, reverse=True))
 
 
 def normalise_phone(phone: str) -> str:
@@ -138,14 +148,6 @@ def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> 
 def normalise_address(address: str, abbreviations: Mapping[str, str] | None = None) -> str:
     spelled = abbreviations or {}
     return " ".join(spelled.get(w, w) for w in _words(address))
-
-
-def address_similarity(a: str, b: str) -> float:
-    """0-100 on normalised addresses; a street address inside a full one scores high, different house numbers 0."""
-    number_a, number_b = _house_number(a), _house_number(b)
-    if number_a and number_b and number_a != number_b:
-        return 0.0
-    return float(fuzz.token_set_ratio(a, b))
 
 
 def _house_number(address: str) -> str:
@@ -178,8 +180,9 @@ def _codes(values: Sequence[str]) -> np.ndarray:
 def _features(listings: Sequence[Listing], s: MatchSettings) -> _Features:
     names = [normalise_name(x.name, s.legal_suffixes, s.abbreviations) for x in listings]
     addresses = [normalise_address(x.address, s.abbreviations) for x in listings]
-    lat = np.array([p.latitude if (p := x.exact_point) else np.nan for x in listings], dtype=float)
-    lon = np.array([p.longitude if (p := x.exact_point) else np.nan for x in listings], dtype=float)
+    exact = [x.location_precision == "exact" and x.latitude is not None and x.longitude is not None for x in listings]
+    lat = np.array([x.latitude if ok else np.nan for x, ok in zip(listings, exact, strict=True)], dtype=float)
+    lon = np.array([x.longitude if ok else np.nan for x, ok in zip(listings, exact, strict=True)], dtype=float)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     houses = [_house_number(a) for a in addresses]
     street = [a.split(" ")[1] if h and len(a.split(" ")) > 1 else "" for a, h in zip(addresses, houses, strict=True)]
@@ -238,15 +241,17 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings, featur
         chunks.append(located[near])
     cap = settings.max_group
     chunks += [_group_pairs(f.phone, cap), _group_pairs(f.domain, cap), _group_pairs(f.address_key, cap)]
-    unlocated = np.flatnonzero(~np.isfinite(f.x))
-    if len(unlocated):
-        # records without a position meet the others by name order
-        chunks.append(_window_pairs(f.names, np.arange(len(listings)), settings.name_window))
-    pairs = np.concatenate([c for c in chunks if len(c)]) if any(len(c) for c in chunks) else np.empty((0, 2), dtype=np.int64)
-    pairs = np.sort(pairs, axis=1)
-    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
-    unique: np.ndarray = np.unique(pairs, axis=0)
-    return unique
+    unlocated = ~np.isfinite(f.x)
+    if unlocated.any():
+        # records without a position meet the others by name order (pairs with one of them only)
+        window = _window_pairs(f.names, np.arange(len(listings)), settings.name_window)
+        chunks.append(window[unlocated[window[:, 0]] | unlocated[window[:, 1]]])
+    if not any(len(c) for c in chunks):
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate([c for c in chunks if len(c)])
+    low, high = pairs.min(axis=1).astype(np.int64), pairs.max(axis=1).astype(np.int64)
+    codes = np.unique(low[low != high] * len(listings) + high[low != high])  # one sort of integers, not of rows
+    return np.column_stack((codes // len(listings), codes % len(listings)))
 
 
 # --- comparison ----------------------------------------------------------------------------------

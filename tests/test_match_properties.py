@@ -1,0 +1,92 @@
+"""Matching: normalisers are idempotent (hypothesis), each blocking key finds its pairs, order does not matter."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prospecting.match import (
+    MatchSettings,
+    _features,
+    _group_pairs,
+    candidate_pairs,
+    group_listings,
+    normalise_address,
+    normalise_name,
+    normalise_phone,
+    registrable_domain,
+)
+from prospecting.models import Listing
+
+S = MatchSettings.from_table()
+TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_normalisers_are_idempotent(text: str) -> None:
+    name = normalise_name(text, S.legal_suffixes, S.abbreviations)
+    assert normalise_name(name, S.legal_suffixes, S.abbreviations) == name
+    address = normalise_address(text, S.abbreviations)
+    assert normalise_address(address, S.abbreviations) == address
+    phone = normalise_phone(text)
+    assert normalise_phone(phone) == phone
+    domain = registrable_domain(text, S.non_identity_domains)
+    assert registrable_domain(domain, S.non_identity_domains) == domain
+
+
+def record(key: str, name: str, lat: float | None = None, lon: float | None = None, **extra: str) -> Listing:
+    return Listing(source="t", source_id=key, name=name, latitude=lat, longitude=lon, **extra)
+
+
+def pairs(listings: list[Listing]) -> set[tuple[int, int]]:
+    return {(int(a), int(b)) for a, b in candidate_pairs(listings, S)}
+
+
+def test_each_blocking_key() -> None:
+    far = 32.9  # about 13 km north: only a shared key brings these together
+    geo = [record("1", "Alpha Yoga", 32.78, -79.93), record("2", "Zed Gym", 32.7830, -79.93)]  # 333 m
+    assert (0, 1) in pairs(geo)
+    assert (0, 1) not in pairs([record("1", "Alpha Yoga", 32.78, -79.93), record("2", "Zed Gym", far, -79.93)])
+    phone = [record("1", "Alpha", 32.78, -79.93, phone="843-555-0101"), record("2", "Beta", far, -79.93, phone="+18435550101")]
+    domain = [record("1", "A", 32.78, -79.93, website="https://a.example/x"), record("2", "B", far, -79.93, website="a.example")]
+    address = [
+        record("1", "A", 32.78, -79.93, address="12 Calhoun St"),
+        record("2", "B", far, -79.93, address="12 Calhoun Street"),
+    ]
+    for found in (phone, domain, address):
+        assert pairs(found) == {(0, 1)}
+    unplaced = [record("1", "Harbor Yoga"), record("2", "Harbor Yoga Studio", far, -79.93), record("3", "Zed", 32.78, -79.93)]
+    assert (0, 1) in pairs(unplaced)  # sorted neighbourhood on names, for records without a position
+
+
+def test_a_key_shared_by_many_proves_nothing() -> None:
+    codes = np.array([0, 0, 5, 5, 7, 7, 7, 9])
+    assert sorted(map(tuple, _group_pairs(codes, cap=2).tolist())) == [(2, 3)]
+    assert len(_group_pairs(codes, cap=3)) == 4  # 5-5, and the three 7s
+
+
+def test_clusters_do_not_depend_on_input_order() -> None:
+    rng = random.Random(4)
+    base = []
+    for n in range(60):
+        lat, lon = 32.70 + rng.random() * 0.2, -79.99 + rng.random() * 0.2
+        base.append(record(f"a{n}", f"Business {n} Yoga", lat, lon, phone=f"843555{n:04d}"))
+        base.append(record(f"b{n}", f"Business {n} Yoga LLC", lat + 0.0003, lon))
+    expected = {frozenset(base[i].key for i in g) for g in group_listings(base)}
+    for _ in range(3):
+        shuffled = base[:]
+        rng.shuffle(shuffled)
+        assert {frozenset(shuffled[i].key for i in g) for g in group_listings(shuffled)} == expected
+    assert len(expected) == 60
+
+
+def test_features_mark_chains_and_branch_words() -> None:
+    listings = [record(str(n), "Anytime Fitness", 32.7 + n * 0.05, -79.9) for n in range(6)]
+    listings.append(record("m", "Pure Barre Midtown", 32.7, -79.9))
+    f = _features(listings, S)
+    assert f.chain[:6].all() and not f.chain[6]
+    assert f.branch[6] != 0 and (f.branch[:6] == 0).all()
