@@ -244,35 +244,42 @@ def classify(input_file: str, out: str, explain: bool, websites: bool, clinic: s
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
 def dedupe(inputs: tuple[str, ...], out: str) -> None:
     """Give rows that describe the same business one prospect_id (with or without coordinates)."""
+    import gc
+
     from prospecting import export
     from prospecting.listings_io import read_table, table_listings
     from prospecting.match import group_listings, prospect_id
 
-    listings = []
-    seen: dict[tuple[str, str], tuple[str, int]] = {}
-    for name in inputs:
-        table = read_table(Path(name))
-        for row, listing in enumerate(table_listings(table), start=1):
-            key = (listing.source, listing.source_id)
-            if key in seen:
-                first = seen[key]
-                raise InputError(
-                    f"{name}: row {row}: id {listing.source_id!r} of source {listing.source!r} "
-                    f"repeats {first[0]} row {first[1]} (expected unique ids)"
-                )
-            seen[key] = (name, row)
-            listings.append(listing)
-        _echo_warnings(table)
-    groups = group_listings(listings)
-    rows: list[dict[str, Any]] = [{} for _ in listings]
-    for group in groups:
-        pid = prospect_id(f"{listings[i].source}:{listings[i].source_id}" for i in group)
-        size = len(group)
-        for i in group:
-            x = listings[i]
-            rows[i] = {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": size}
-    export.write_csv(Path(out), ["source", "id", "prospect_id", "name", "cluster_size"], rows)
-    click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
+    # Millions of small objects that all live to the end: the cycle collector would only rescan them.
+    gc.disable()
+    try:
+        listings = []
+        seen: dict[tuple[str, str], tuple[str, int]] = {}
+        for name in inputs:
+            table = read_table(Path(name))
+            for row, listing in enumerate(table_listings(table), start=1):
+                key = (listing.source, listing.source_id)
+                if key in seen:
+                    first = seen[key]
+                    raise InputError(
+                        f"{name}: row {row}: id {listing.source_id!r} of source {listing.source!r} "
+                        f"repeats {first[0]} row {first[1]} (expected unique ids)"
+                    )
+                seen[key] = (name, row)
+                listings.append(listing)
+            _echo_warnings(table)
+        groups = group_listings(listings)
+        rows: list[dict[str, Any]] = [{} for _ in listings]
+        for group in groups:
+            pid = prospect_id(f"{listings[i].source}:{listings[i].source_id}" for i in group)
+            size = len(group)
+            for i in group:
+                x = listings[i]
+                rows[i] = {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": size}
+        export.write_csv(Path(out), ["source", "id", "prospect_id", "name", "cluster_size"], rows)
+        click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
+    finally:
+        gc.enable()
 
 
 def _echo_warnings(table: Table) -> None:
