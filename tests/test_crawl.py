@@ -150,7 +150,7 @@ def test_unsafe_addresses_are_refused(tmp_path: Path, sites: Sites, clock: FakeC
 
 def test_two_hundred_sites_keep_each_hosts_pace(tmp_path: Path, sites: Sites) -> None:
     hosts = [f"site{n:03d}.example" for n in range(200)]
-    interval = 0.05
+    interval = 0.1
     with FixtureServer(sites) as server:
         c = crawler(tmp_path, server, hosts, concurrency=8, min_interval=interval)
         results = c.crawl([f"http://{h}/" for h in hosts])
@@ -160,8 +160,10 @@ def test_two_hundred_sites_keep_each_hosts_pace(tmp_path: Path, sites: Sites) ->
         arrivals[seen.headers["Host"].split(":")[0]].append(seen.at)
     assert len(arrivals) == 200 and all(len(times) == 5 for times in arrivals.values())
     gaps = [b - a for times in arrivals.values() for a, b in itertools.pairwise(times)]
-    # the pace is kept at the client; arrival at the server adds scheduling jitter (unpaced gaps are ~1 ms)
-    assert min(gaps) >= interval * 0.6
+    # The client spaces its requests; the server's clock adds only scheduling jitter (tens of ms on a
+    # busy 2-core machine), while unpaced requests would arrive about 1 ms apart.
+    assert min(gaps) >= interval / 2
+    assert all(times[-1] - times[0] >= 4 * interval - 0.02 for times in arrivals.values())
 
 
 def test_link_choice_and_urls() -> None:
