@@ -20,7 +20,7 @@ def test_example_profile_loads() -> None:
     profile = load_profile(ROOT / "config" / "clinic.example.toml")
     assert profile.address and profile.niche == "running"
     assert profile.radius_km == pytest.approx(8.04672)
-    assert profile.sources == ("osm",)
+    assert profile.sources == ("osm", "npi")
     assert profile.cache_dir == Path("output/.cache")
     assert profile.contact_email in profile.user_agent
 
