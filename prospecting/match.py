@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import phonenumbers
 from rapidfuzz import fuzz, process
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
@@ -124,11 +125,26 @@ def _longest_first(suffixes: frozenset[str]) -> tuple[str, ...]:
 
 
 def normalise_phone(phone: str) -> str:
-    """Digits, with a North American leading 1 dropped; '' when too short to identify anyone."""
+    """E.164 (`+18435550101`); '' when it cannot identify anyone (too short, not a possible number).
+
+    North American numbers, nearly all of them here, are written out directly; anything with
+    another country code goes through `phonenumbers` (slower, so only when needed).
+    """
     digits = "".join(filter(str.isdigit, phone))
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    return digits if len(digits) >= 7 else ""
+    international = phone.lstrip().startswith("+")
+    if len(digits) == 10 and not international and digits[0] in "23456789":
+        return "+1" + digits
+    if len(digits) == 11 and digits[0] == "1" and digits[1] in "23456789":
+        return "+" + digits
+    if not international or len(digits) < 8:
+        return ""
+    try:
+        number = phonenumbers.parse(phone, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return (
+        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164) if phonenumbers.is_possible_number(number) else ""
+    )
 
 
 def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> str:

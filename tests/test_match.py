@@ -73,7 +73,9 @@ def test_without_coordinates() -> None:
 def test_normalisers() -> None:
     assert normalise_name("The Café & Barre, LLC") == "cafe and barre llc"
     assert normalise_name("The Café & Barre, LLC", frozenset({"llc"})) == "cafe and barre"
-    assert normalise_phone("+1 (843) 555-0101") == normalise_phone("843.555.0101") == "8435550101"
+    assert normalise_phone("+1 (843) 555-0101") == normalise_phone("843.555.0101") == "+18435550101"
+    assert normalise_phone("+44 20 7946 0958") == "+442079460958"
+    assert normalise_phone("555-0101") == "" and normalise_phone("+1 000") == ""
     assert normalise_phone("12") == ""
     assert registrable_domain("https://WWW.Example.com/path") == "example.com"
     assert registrable_domain("https://m.facebook.com/x", frozenset({"facebook.com"})) == ""
