@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import math
+import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -166,6 +167,15 @@ def normalise_address(address: str, abbreviations: Mapping[str, str] | None = No
     return " ".join(spelled.get(w, w) for w in _words(address))
 
 
+_UNIT = re.compile(r"\b(?:suite|unit|apt|apartment|room|bldg|building|floor)\s+([a-z0-9-]+)\b")
+
+
+def _unit(address: str) -> str:
+    """The suite or unit of a normalised address ("12 calhoun street suite 200" -> "200")."""
+    found = _UNIT.search(address)
+    return found.group(1) if found else ""
+
+
 def _house_number(address: str) -> str:
     first = address.split(" ", 1)[0]
     return first if first[:1].isdigit() else ""
@@ -182,6 +192,7 @@ class _Features:
     domain: np.ndarray  # int64 code of the identity-proving domain, 0 when none
     address_key: np.ndarray  # int64 code of "house number + first street word", 0 when none
     house: np.ndarray  # int64 house number, -1 when none
+    unit: np.ndarray  # int64 code of the suite or unit ("suite 200" -> "200"), 0 when none
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
     chain: np.ndarray  # bool: the name is shared by many records (a chain's branches)
@@ -213,6 +224,7 @@ def _features(listings: Sequence[Listing], s: MatchSettings) -> _Features:
         domain=_codes([registrable_domain(x.website, s.non_identity_domains) for x in listings]),
         address_key=_codes([f"{h} {st}" if h else "" for h, st in zip(houses, street, strict=True)]),
         house=np.array([int(h) if h.isdigit() and len(h) < 9 else -1 for h in houses], dtype=np.int64),
+        unit=_codes([_unit(a) for a in addresses]),
         place=_codes([(x.postcode[:5] or x.city.lower()) for x in listings]),
         branch=_codes([next((w for w in n.split() if w in branch_words), "") for n in names]),
         chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
@@ -288,7 +300,8 @@ def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.nda
     # conflicts that split look-alikes: another house number, another branch word ("Midtown" vs "Uptown")
     other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
     other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
-    conflict = (other_house | other_branch) & ~same_phone
+    other_unit = (f.unit[a] != 0) & (f.unit[b] != 0) & (f.unit[a] != f.unit[b]) & ~other_house  # one building, two suites
+    conflict = (other_house | other_branch | other_unit) & ~same_phone
 
     with np.errstate(invalid="ignore"):
         near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain

@@ -94,3 +94,12 @@ def test_a_street_address_matches_a_full_one_but_not_another_number() -> None:
         Listing("b", "2", "Peninsula Physical Therapy", address="145 Rutledge Ave", city="Charleston"),
     ]
     assert sorted(map(tuple, group_listings(listings))) == [(0, 1), (2,)]
+
+
+def test_two_suites_of_one_building_stay_apart() -> None:
+    listings = [
+        Listing("a", "1", "Harbor Family Medicine", 32.7850, -79.9350, address="100 Main St, Suite 200"),
+        Listing("b", "1", "Harbor Family Medicine", 32.7851, -79.9351, address="100 Main Street Ste 310"),
+        Listing("c", "1", "Harbor Family Medicine", 32.7852, -79.9350, address="100 Main Street, Suite 200"),
+    ]
+    assert sorted(map(tuple, group_listings(listings))) == [(0, 2), (1,)]
