@@ -79,8 +79,9 @@ def generate(n_businesses: int, rng: random.Random) -> tuple[dict[str, list[dict
         street = rng.choice(STREETS)
         phone = f"843555{b % 10000:04d}" if rng.random() < 0.8 else ""
         phone = f"{rng.choice(('843', '854', '803', '704'))}{b:07d}"[-10:] if phone else ""
-        businesses.append((name, lat, lon, number, street, phone, website))
-    for b, (name, lat, lon, number, street, phone, website) in enumerate(businesses):
+        suite = rng.randint(100, 400) if rng.random() < 0.15 else 0  # a business keeps its suite
+        businesses.append((name, lat, lon, number, street, phone, website, suite))
+    for b, (name, lat, lon, number, street, phone, website, suite) in enumerate(businesses):
         present = [s for s, p in (("map", 0.8), ("places", 0.7), ("registry", 0.35)) if rng.random() < p] or ["map"]
         for source in present:
             row_name = name
@@ -96,7 +97,7 @@ def generate(n_businesses: int, rng: random.Random) -> tuple[dict[str, list[dict
             if rng.random() < 0.4:
                 for full, short in ABBREVIATIONS.items():
                     street_text = street_text.replace(full, short)
-            address = f"{number} {street_text}" + (f", Suite {rng.randint(100, 400)}" if rng.random() < 0.15 else "")
+            address = f"{number} {street_text}" + (f", Suite {suite}" if suite and rng.random() < 0.7 else "")
             r_lat, r_lon = _jitter(lat, lon, rng.uniform(5, 300) if source != "registry" else rng.uniform(5, 150), rng)
             has_point = not (source == "registry" and rng.random() < 0.5) and rng.random() > 0.03
             site = website if rng.random() < 0.7 else ""
