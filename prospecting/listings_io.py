@@ -13,7 +13,6 @@ import io
 import json
 import math
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -176,43 +175,43 @@ def _coordinate(text: str, limit: float) -> float | None:
     return value if math.isfinite(value) and -limit <= value <= limit else None
 
 
+_TEXT_FIELDS = ("source", "id", "name", "address", "city", "state", "postcode", "phone", "website", "email", "instagram",
+                "facebook", "latitude", "longitude")  # fmt: skip
+
+
 def table_listings(table: Table) -> list[Listing]:
     """One Listing per row. A row without a name, or with unreadable coordinates, is counted in `table.skipped`."""
     default_source = table.path.stem
     listings: list[Listing] = []
     # each field read from its one column (the first alias present), which is what nearly every file has
-    column = {name: columns[0] for name, columns in table.mapping.items() if name != "categories"}
+    columns = [table.mapping[f][0] if f in table.mapping else None for f in _TEXT_FIELDS]
     category_columns = table.mapping.get("categories", [])
-
-    def get(row: Mapping[str, str], name: str) -> str:
-        source = column.get(name)
-        return (row.get(source) or "").strip() if source else ""
-
+    unreadable = "unreadable coordinates (kept without)"
     for n, row in enumerate(table.rows, start=1):
-        lat_text, lon_text = get(row, "latitude"), get(row, "longitude")
+        source, id_, name, address, city, state, postcode, phone, website, email, instagram, facebook, lat_text, lon_text = (
+            (row.get(c) or "").strip() if c else "" for c in columns
+        )
         lat, lon = _coordinate(lat_text, 90), _coordinate(lon_text, 180)
         if (lat_text or lon_text) and (lat is None or lon is None):
-            table.skipped["unreadable coordinates (kept without)"] = (
-                table.skipped.get("unreadable coordinates (kept without)", 0) + 1
-            )
+            table.skipped[unreadable] = table.skipped.get(unreadable, 0) + 1
             lat = lon = None
         labels = [label for c in category_columns if row.get(c) for label in split_labels(row[c])]
         listings.append(
             Listing(
-                source=get(row, "source") or default_source,
-                source_id=get(row, "id") or str(n),
-                name=get(row, "name"),
+                source=source or default_source,
+                source_id=id_ or str(n),
+                name=name,
                 latitude=lat,
                 longitude=lon,
-                address=get(row, "address"),
-                city=get(row, "city"),
-                state=get(row, "state"),
-                postcode=get(row, "postcode"),
-                phone=get(row, "phone"),
-                website=get(row, "website"),
-                email=get(row, "email"),
-                instagram=get(row, "instagram"),
-                facebook=get(row, "facebook"),
+                address=address,
+                city=city,
+                state=state,
+                postcode=postcode,
+                phone=phone,
+                website=website,
+                email=email,
+                instagram=instagram,
+                facebook=facebook,
                 categories=tuple(dict.fromkeys(labels)),
             )
         )
