@@ -54,6 +54,11 @@ def match_task(classified: list[ClassifiedListing]) -> list[Prospect]:
     return discovery.match_listings(classified)
 
 
+@task(name="remember")
+def remember_task(profile: ClinicProfile, prospects: list[Prospect], date: str) -> list[Prospect]:
+    return discovery.remember(profile, prospects, date)
+
+
 @task(name="rank")
 def rank_task(prospects: list[Prospect], profile: ClinicProfile, centre: Point) -> list[RankedProspect]:
     return discovery.rank_partners(prospects, profile, centre)
@@ -135,7 +140,7 @@ def discover(
     with_site = [x for x in listings if x.website]
     summary["websites"] = {"listed": len(with_site), "unreadable": sum(1 for x in with_site if x.website_error)}
     classified = classify_task(listings)
-    prospects = match_task(classified)
+    prospects = remember_task(profile, match_task(classified), date)
     ranked = rank_task(prospects, profile, centre)
     summary["counts"] = {
         "listings": len(listings),

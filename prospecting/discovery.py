@@ -7,7 +7,7 @@ same chain: locate -> fetch each source -> classify -> match -> rank -> export.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from prospecting.http import HttpClient, HttpSettings
 from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
 from prospecting.sources import SOURCES
 from prospecting.sources.dpc_frontier import MIN_INTERVAL_S as DPC_FRONTIER_MIN_INTERVAL
+from prospecting.store import Store, database_url
 
 
 def _host(url: str) -> str:
@@ -103,6 +104,19 @@ def classify_listings(listings: list[Listing]) -> list[ClassifiedListing]:
 
 def match_listings(classified: list[ClassifiedListing]) -> list[Prospect]:
     return match.match_prospects(classified)
+
+
+def remember(profile: ClinicProfile, prospects: list[Prospect], date: str) -> list[Prospect]:
+    """Prospects with the ids earlier runs gave their records, and since when they are known."""
+    store = Store(database_url(profile.output_dir))
+    try:
+        identities = store.identities([p.members for p in prospects], date)
+    finally:
+        store.close()
+    return [
+        replace(p, prospect_id=i.prospect_id, first_seen=i.first_seen, status="new" if i.new else "active")
+        for p, i in zip(prospects, identities, strict=True)
+    ]
 
 
 def rank_partners(prospects: list[Prospect], profile: ClinicProfile, centre: Point) -> list[RankedProspect]:

@@ -121,6 +121,8 @@ class Prospect:
     people: tuple[str, ...] = ()
     facts: tuple[Fact, ...] = ()
     website_error: str = ""
+    first_seen: str = ""  # from the store: the first run that saw any of its records
+    status: str = ""  # new | active
 
     @property
     def point(self) -> Point | None:

@@ -74,6 +74,13 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     fee_for_service = next(r for r in excluded if r["name"] == "Ashley River Family Medicine")
     assert fee_for_service["subcategory"] == "primary_care" and "accept" in fee_for_service["evidence"]
 
+    # a second run: every prospect keeps its id, and is no longer new
+    assert {r["status"] for r in rows} == {"new"} and all(r["first_seen"] == summary["date"] for r in rows)
+    assert invoke("demo", "--output", str(tmp_path))[0] == 0
+    _, again = read(csv_path)
+    assert {r["prospect_id"]: r["name"] for r in again} == {r["prospect_id"]: r["name"] for r in rows}
+    assert {r["status"] for r in again} == {"active"}
+
 
 @pytest.fixture
 def demo_profile(tmp_path: Path, demo_server: FixtureServer) -> Path:

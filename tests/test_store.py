@@ -1,0 +1,49 @@
+"""Stable prospect ids: the bridge from source records keeps ids through re-runs, merges and splits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from prospecting.store import Store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'prospecting.db'}")
+
+
+def test_same_clusters_keep_their_ids_and_first_seen(store: Store) -> None:
+    clusters = [["osm:node/1", "npi:location/a"], ["osm:way/2"]]
+    first = store.identities(clusters, "2026-11-01")
+    again = store.identities([["osm:way/2"], ["npi:location/a", "osm:node/1"]], "2026-11-08")
+    assert [i.prospect_id for i in again] == [first[1].prospect_id, first[0].prospect_id]
+    assert all(i.new for i in first) and not any(i.new for i in again)
+    assert {i.first_seen for i in again} == {"2026-11-01"}
+    assert first[0].prospect_id != first[1].prospect_id
+
+
+def test_a_merge_keeps_the_older_id(store: Store) -> None:
+    old = store.identities([["osm:node/1"]], "2026-11-01")[0].prospect_id
+    newer = store.identities([["overture:x"]], "2026-11-08")[0].prospect_id
+    merged = store.identities([["overture:x", "osm:node/1", "npi:location/a"]], "2026-11-15")[0]
+    assert merged.prospect_id == old and merged.first_seen == "2026-11-01" and not merged.new
+    assert store.lineage() == [(newer, old, "merged_into")]
+
+
+def test_a_split_leaves_the_id_with_the_larger_part(store: Store) -> None:
+    before = store.identities([["osm:node/1", "overture:a", "npi:location/b"]], "2026-11-01")[0].prospect_id
+    kept, off = store.identities([["npi:location/b"], ["osm:node/1", "overture:a"]], "2026-11-08")
+    assert off.prospect_id == before
+    assert kept.prospect_id != before and kept.first_seen == "2026-11-01" and not kept.new
+    assert store.lineage() == [(before, kept.prospect_id, "split_off")]
+    # the split part keeps its new id on the next run
+    assert store.identities([["npi:location/b"]], "2026-11-15")[0].prospect_id == kept.prospect_id
+
+
+def test_many_records(store: Store) -> None:
+    clusters = [[f"osm:node/{n}", f"overture:{n}"] for n in range(3000)]  # more keys than one IN (...) holds
+    first = [i.prospect_id for i in store.identities(clusters, "2026-11-01")]
+    assert len(set(first)) == 3000
+    assert [i.prospect_id for i in store.identities(clusters, "2026-11-08")] == first
