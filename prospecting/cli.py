@@ -222,7 +222,7 @@ def classify(input_file: str, out: str, explain: bool, websites: bool, clinic: s
             if listing.website_error:
                 click.echo(f"    website not read: {listing.website_error}")
         rows.append(
-            row
+            dict(zip(table.columns, row, strict=True))
             | {
                 "category": c.category,
                 "subcategory": c.subcategory,
@@ -269,13 +269,16 @@ def dedupe(inputs: tuple[str, ...], out: str) -> None:
                 listings.append(listing)
             _echo_warnings(table)
         groups = group_listings(listings)
-        rows: list[dict[str, Any]] = [{} for _ in listings]
+        ids: list[str] = [""] * len(listings)
+        sizes: list[int] = [0] * len(listings)
         for group in groups:
             pid = prospect_id(f"{listings[i].source}:{listings[i].source_id}" for i in group)
-            size = len(group)
             for i in group:
-                x = listings[i]
-                rows[i] = {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": size}
+                ids[i], sizes[i] = pid, len(group)
+        rows = (
+            {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": size}
+            for x, pid, size in zip(listings, ids, sizes, strict=True)
+        )
         export.write_csv(Path(out), ["source", "id", "prospect_id", "name", "cluster_size"], rows)
         click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
     finally:

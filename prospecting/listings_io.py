@@ -9,10 +9,10 @@ matched case-insensitively; an unknown column is kept for `classify` to repeat.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,11 +45,12 @@ _NUMBERED_CATEGORY = re.compile(r"^categories[/.]\d+$")  # Apify flattens its li
 
 @dataclass
 class Table:
-    """An input file as rows of text, with the column each listing field comes from."""
+    """An input file as rows of text (cells in the order of `columns`), with the column each
+    listing field comes from. Lists, not dicts: a million rows cost half the memory."""
 
     path: Path
     columns: list[str]
-    rows: list[dict[str, str]]
+    rows: list[list[str]]
     lines: list[int] = field(default_factory=list)  # where each row starts in the file (features: their number)
     mapping: dict[str, list[str]] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
@@ -99,10 +100,21 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str | None]:
         return raw.decode("latin-1"), f"{path}: not UTF-8 (byte {e.start}); read as Latin-1, check accented names"
 
 
-def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]], list[int]]:
-    rows: list[dict[str, str]] = []
+def _lines(text: str) -> Iterator[str]:
+    """Lines with their endings, split at "\n" only (csv finds "\r" itself). Unlike StringIO,
+    which holds a copy of the text at four bytes a character, this copies one line at a time."""
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        end = size if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _csv_rows(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
+    rows: list[list[str]] = []
     lines: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(_lines(text), strict=True)
     try:
         columns = next(reader, [])
         start = reader.line_num + 1
@@ -111,8 +123,9 @@ def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]], l
             if not values:
                 start = reader.line_num + 1
                 continue  # a blank line, as DictReader skips them
-            padded = values + [""] * (width - len(values)) if len(values) < width else values
-            rows.append(dict(zip(columns, padded, strict=False)))  # extra cells beyond the header are dropped
+            if len(values) != width:  # short rows are padded; extra cells beyond the header are dropped
+                values = values[:width] + [""] * (width - len(values))
+            rows.append(values)
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
@@ -122,7 +135,7 @@ def _csv_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]], l
     return columns, rows, lines
 
 
-def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]]]:
+def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[list[str]]]:
     try:
         data = json.loads(text)
     except ValueError as e:
@@ -142,7 +155,8 @@ def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[dict[str, str]
             row.setdefault("latitude", _text(coords[1]))
         columns.update(dict.fromkeys(row))
         rows.append(row)
-    return list(columns), rows
+    names = list(columns)
+    return names, [[row.get(c, "") for c in names] for row in rows]
 
 
 def _text(value: Any) -> str:
@@ -184,18 +198,19 @@ def table_listings(table: Table) -> list[Listing]:
     default_source = table.path.stem
     listings: list[Listing] = []
     # each field read from its one column (the first alias present), which is what nearly every file has
-    columns = [table.mapping[f][0] if f in table.mapping else None for f in _TEXT_FIELDS]
-    category_columns = table.mapping.get("categories", [])
+    index = {c: n for n, c in enumerate(table.columns)}
+    cells = [index[table.mapping[f][0]] if f in table.mapping else None for f in _TEXT_FIELDS]
+    category_cells = [index[c] for c in table.mapping.get("categories", [])]
     unreadable = "unreadable coordinates (kept without)"
     for n, row in enumerate(table.rows, start=1):
         source, id_, name, address, city, state, postcode, phone, website, email, instagram, facebook, lat_text, lon_text = (
-            (row.get(c) or "").strip() if c else "" for c in columns
+            row[c].strip() if c is not None else "" for c in cells
         )
         lat, lon = _coordinate(lat_text, 90), _coordinate(lon_text, 180)
         if (lat_text or lon_text) and (lat is None or lon is None):
             table.skipped[unreadable] = table.skipped.get(unreadable, 0) + 1
             lat = lon = None
-        labels = [label for c in category_columns if row.get(c) for label in split_labels(row[c])]
+        labels = [label for c in category_cells if row[c] for label in split_labels(row[c])]
         listings.append(
             Listing(
                 source=source or default_source,

@@ -16,9 +16,9 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import phonenumbers
@@ -32,6 +32,7 @@ from prospecting.resources import config_table
 
 _METRES_PER_DEGREE = 111_320.0
 _TITLES = frozenset({"the", "dr", "doctor"})
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class MatchSettings:
     name_with_phone: float
     domain_within_m: float
     name_with_domain: float
+    name_with_address: float
     name_without_coordinates: float
     address_without_coordinates: float
     legal_suffixes: frozenset[str]
@@ -55,6 +57,8 @@ class MatchSettings:
     abbreviations: Mapping[str, str]
     branch_words: frozenset[str] = frozenset()
     source_priority: tuple[str, ...] = ()
+    max_width_m: float = 800.0
+    many_per_business: frozenset[str] = frozenset()
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None = None) -> MatchSettings:
@@ -73,6 +77,7 @@ class MatchSettings:
             name_with_phone=float(link["name_with_phone"]),
             domain_within_m=float(link["domain_within_m"]),
             name_with_domain=float(link["name_with_domain"]),
+            name_with_address=float(link["name_with_address"]),
             name_without_coordinates=float(link["name_without_coordinates"]),
             address_without_coordinates=float(link["address_without_coordinates"]),
             legal_suffixes=frozenset(norm["legal_suffixes"]),
@@ -80,6 +85,8 @@ class MatchSettings:
             abbreviations=dict(norm.get("abbreviations", {})),
             branch_words=frozenset(norm.get("branch_words", [])),
             source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
+            max_width_m=float(table["cluster"]["max_width_m"]),
+            many_per_business=frozenset(table["cluster"]["many_per_business"]),
         )
 
 
@@ -109,20 +116,16 @@ def normalise_name(
     """
     spelled = abbreviations or {}
     words = [w if len(w) == 1 else spelled.get(w, w) for w in _words(name) if w not in _TITLES]
-    joined = " ".join(words)
-    stripped = True
-    while stripped:  # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
-        stripped = False
-        for suffix in _longest_first(legal_suffixes):
-            if joined.endswith(suffix):
-                joined, stripped = joined[: -len(suffix)], True
-                break
-    return joined.strip()
+    # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
+    return _suffix_pattern(legal_suffixes).sub("", " ".join(words)).strip()
 
 
 @functools.cache
-def _longest_first(suffixes: frozenset[str]) -> tuple[str, ...]:
-    return tuple(f" {s}" for s in sorted(suffixes, key=len, reverse=True))
+def _suffix_pattern(suffixes: frozenset[str]) -> re.Pattern[str]:
+    if not suffixes:
+        return re.compile(r"(?!)")
+    words = "|".join(re.escape(s) for s in sorted(suffixes, key=len, reverse=True))
+    return re.compile(rf"(?<=\s)(?:(?:{words})(?:\s+|$))+$")
 
 
 def normalise_phone(phone: str) -> str:
@@ -196,6 +199,8 @@ class _Features:
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
     chain: np.ndarray  # bool: the name is shared by many records (a chain's branches)
+    source: np.ndarray  # int64 code of the record's source
+    one_per_business: np.ndarray  # bool: its source lists each business once (not in many_per_business)
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:
@@ -204,30 +209,45 @@ def _codes(values: Sequence[str]) -> np.ndarray:
     return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values))
 
 
+def _per_value(values: Iterable[str], normalise: Callable[[str], _T]) -> list[_T]:
+    """`normalise` applied to each value, once per distinct value (sources repeat spellings)."""
+    done: dict[str, _T] = {}
+    return [done[v] if v in done else done.setdefault(v, normalise(v)) for v in values]
+
+
+def _address_parts(raw: str, abbreviations: Mapping[str, str]) -> tuple[str, str, int, str]:
+    """Normalised address, "house number + first street word" key, house number (-1) and unit."""
+    address = normalise_address(raw, abbreviations)
+    house = _house_number(address)
+    words = address.split(" ", 2)
+    key = f"{house} {words[1]}" if house and len(words) > 1 else ""
+    return address, key, int(house) if house.isdigit() and len(house) < 9 else -1, _unit(address)
+
+
 def _features(listings: Sequence[Listing], s: MatchSettings) -> _Features:
-    names = [normalise_name(x.name, s.legal_suffixes, s.abbreviations) for x in listings]
-    addresses = [normalise_address(x.address, s.abbreviations) for x in listings]
+    names = _per_value((x.name for x in listings), lambda v: normalise_name(v, s.legal_suffixes, s.abbreviations))
+    parts = _per_value((x.address for x in listings), lambda v: _address_parts(v, s.abbreviations))
     exact = [x.location_precision == "exact" and x.latitude is not None and x.longitude is not None for x in listings]
     lat = np.array([x.latitude if ok else np.nan for x, ok in zip(listings, exact, strict=True)], dtype=float)
     lon = np.array([x.longitude if ok else np.nan for x, ok in zip(listings, exact, strict=True)], dtype=float)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
-    houses = [_house_number(a) for a in addresses]
-    street = [a.split(" ")[1] if h and len(a.split(" ")) > 1 else "" for a, h in zip(addresses, houses, strict=True)]
     name_counts = Counter(names)
     branch_words = s.branch_words
     return _Features(
         names=names,
-        addresses=addresses,
+        addresses=[p[0] for p in parts],
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
-        phone=_codes([normalise_phone(x.phone) for x in listings]),
-        domain=_codes([registrable_domain(x.website, s.non_identity_domains) for x in listings]),
-        address_key=_codes([f"{h} {st}" if h else "" for h, st in zip(houses, street, strict=True)]),
-        house=np.array([int(h) if h.isdigit() and len(h) < 9 else -1 for h in houses], dtype=np.int64),
-        unit=_codes([_unit(a) for a in addresses]),
+        phone=_codes(_per_value((x.phone for x in listings), normalise_phone)),
+        domain=_codes(_per_value((x.website for x in listings), lambda v: registrable_domain(v, s.non_identity_domains))),
+        address_key=_codes([p[1] for p in parts]),
+        house=np.array([p[2] for p in parts], dtype=np.int64),
+        unit=_codes([p[3] for p in parts]),
         place=_codes([(x.postcode[:5] or x.city.lower()) for x in listings]),
-        branch=_codes([next((w for w in n.split() if w in branch_words), "") for n in names]),
+        branch=_codes(_per_value(names, lambda n: next((w for w in n.split() if w in branch_words), ""))),
         chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
+        source=_codes([x.source for x in listings]),
+        one_per_business=np.array([x.source not in s.many_per_business for x in listings]),
     )
 
 
@@ -283,78 +303,219 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings, featur
 
 
 # --- comparison ----------------------------------------------------------------------------------
-def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.ndarray:
-    """The candidate pairs the link rules accept, compared in bulk (rapidfuzz, numpy)."""
-    f = _features(listings, settings)
-    pairs = candidate_pairs(listings, settings, f)
-    if not len(pairs):
-        return pairs
+@dataclass
+class Comparisons:
+    """What is known of each candidate pair (i < j), as arrays: computed once, then judged by
+    `accept` (the link rules) and `strength` (which of several links is the better one)."""
+
+    pairs: np.ndarray
+    name: np.ndarray  # rapidfuzz token_set_ratio of normalised names, 0-100
+    distance: np.ndarray  # metres; NaN when either lacks an exact point
+    address: np.ndarray  # token_set_ratio of addresses for pairs without a distance where both have one, else 0
+    same_phone: np.ndarray
+    same_domain: np.ndarray
+    same_address: np.ndarray  # same house number and street
+    chain: np.ndarray  # either name is a chain's
+    conflict: np.ndarray  # another house number, suite or branch word, and no shared phone
+    no_addresses: np.ndarray  # neither has an address
+    same_place: np.ndarray  # same postcode (else city)
+    other_place: np.ndarray  # both have one, and they differ
+
+
+def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
+    """Compare the candidate pairs in bulk (rapidfuzz `cpdist` on all workers, numpy for the rest)."""
     a, b = pairs[:, 0], pairs[:, 1]
-    s = settings
     name = process.cpdist([f.names[i] for i in a], [f.names[j] for j in b], scorer=fuzz.token_set_ratio, workers=-1)
-    distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])  # NaN when either lacks a point
-    located = np.isfinite(distance)
+    distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
-    same_domain = (f.domain[a] == f.domain[b]) & (f.domain[a] != 0)
-    chain = f.chain[a] | f.chain[b]
-    # conflicts that split look-alikes: another house number, another branch word ("Midtown" vs "Uptown")
     other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
     other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
     other_unit = (f.unit[a] != 0) & (f.unit[b] != 0) & (f.unit[a] != f.unit[b]) & ~other_house  # one building, two suites
-    conflict = (other_house | other_branch | other_unit) & ~same_phone
+    address = np.zeros(len(pairs), dtype=np.float32)
+    unplaced = np.flatnonzero(~np.isfinite(distance))
+    has_address = np.array([bool(x) for x in f.addresses])
+    both = unplaced[has_address[a[unplaced]] & has_address[b[unplaced]]]
+    if len(both):
+        address[both] = process.cpdist(
+            [f.addresses[i] for i in a[both]], [f.addresses[j] for j in b[both]], scorer=fuzz.token_set_ratio, workers=-1
+        )
+    return Comparisons(
+        pairs=pairs,
+        name=name,
+        distance=distance,
+        address=address,
+        same_phone=same_phone,
+        same_domain=(f.domain[a] == f.domain[b]) & (f.domain[a] != 0),
+        same_address=(f.address_key[a] == f.address_key[b]) & (f.address_key[a] != 0),
+        chain=f.chain[a] | f.chain[b],
+        conflict=(other_house | other_branch | other_unit) & ~same_phone,
+        no_addresses=~has_address[a] & ~has_address[b],
+        same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
+        other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
+    )
 
+
+def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
+    """The link rules of `config/matching.toml` [link], as a mask over the compared pairs."""
+    located = np.isfinite(c.distance)
+    name, distance, conflict, chain = c.name, c.distance, c.conflict, c.chain
     with np.errstate(invalid="ignore"):
         near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain
         far = located & (distance <= s.far_m) & (name >= s.name_when_far) & ~conflict & ~chain
         chain_near = located & chain & (distance <= s.chain_m) & (name >= s.name_when_near) & ~conflict
-        by_phone = located & same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
-        by_domain = located & same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
+        by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
+        by_domain = located & c.same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
+        by_address = c.same_address & (name >= s.name_with_address) & ~conflict & ~chain & ~(distance > s.far_m) & ~c.other_place
+    close_name = ~located & (name >= s.name_without_coordinates)
+    unplaced = (
+        (~located & c.same_phone & (name >= s.name_with_phone))
+        | (close_name & ~conflict & ~c.other_place & (c.address >= s.address_without_coordinates))
+        | (close_name & ~chain & c.no_addresses & c.same_place)
+    )
+    mask: np.ndarray = near | far | chain_near | by_phone | by_domain | by_address | unplaced
+    return mask
 
-    unplaced = np.flatnonzero(~located)
-    linked_unplaced = np.zeros(len(pairs), dtype=bool)
-    if len(unplaced):
-        ua, ub = a[unplaced], b[unplaced]
-        close_name = name[unplaced] >= s.name_without_coordinates
-        address = np.zeros(len(unplaced))
-        both = np.flatnonzero(np.array([bool(f.addresses[i]) and bool(f.addresses[j]) for i, j in zip(ua, ub, strict=True)]))
-        if len(both):
-            address[both] = process.cpdist(
-                [f.addresses[i] for i in ua[both]], [f.addresses[j] for j in ub[both]], scorer=fuzz.token_set_ratio, workers=-1
-            )
-        no_addresses = np.array([not f.addresses[i] and not f.addresses[j] for i, j in zip(ua, ub, strict=True)], dtype=bool)
-        same_place = (f.place[ua] == f.place[ub]) & (f.place[ua] != 0)
-        other_place = (f.place[ua] != f.place[ub]) & (f.place[ua] != 0) & (f.place[ub] != 0)
-        phone_u = same_phone[unplaced]
-        linked_unplaced[unplaced] = (
-            (phone_u & (name[unplaced] >= s.name_with_phone))
-            | (close_name & ~conflict[unplaced] & ~other_place & (address >= s.address_without_coordinates))
-            | (close_name & ~chain[unplaced] & no_addresses & same_place)
-        )
-    keep = near | far | chain_near | by_phone | by_domain | linked_unplaced
-    linked: np.ndarray = pairs[keep]
+
+def strength(c: Comparisons, s: MatchSettings) -> np.ndarray:
+    """How sure a link is, to choose between links: name similarity, plus 10 for a shared phone and
+    10 for a shared domain, less up to 20 for distance (10 when it is unknown)."""
+    with np.errstate(invalid="ignore"):
+        far = np.where(np.isfinite(c.distance), np.clip(c.distance / s.far_m, 0.0, 1.0), 0.5)
+    score: np.ndarray = c.name + 10.0 * c.same_phone + 10.0 * c.same_domain - 20.0 * far
+    return score
+
+
+def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.ndarray:
+    """The candidate pairs the link rules accept (before the one-to-one rule and splitting)."""
+    f = _features(listings, settings)
+    c = compare(f, candidate_pairs(listings, settings, f))
+    linked: np.ndarray = c.pairs[accept(c, settings)]
     return linked
 
 
 # --- clustering ----------------------------------------------------------------------------------
+def one_to_one(f: _Features, pairs: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Mask keeping links between two sources that each hold one record per business only when
+    each end is the other's best link into that source (mutual best): two records of one source
+    never join through a third of another. Links within a source, and with sources that list a
+    business several times (`many_per_business`), all stay."""
+    a, b = pairs[:, 0], pairs[:, 1]
+    ruled = f.one_per_business[a] & f.one_per_business[b] & (f.source[a] != f.source[b])
+    keep = np.ones(len(pairs), dtype=bool)
+    if not ruled.any():
+        return keep
+    idx = np.flatnonzero(ruled)
+    sources = int(f.source.max()) + 1
+    best = np.ones(len(idx), dtype=bool)
+    for this, other in ((a[idx], b[idx]), (b[idx], a[idx])):
+        group = this * sources + f.source[other]
+        order = np.lexsort((-score[idx], group))
+        first = np.r_[True, group[order][1:] != group[order][:-1]]
+        is_best = np.zeros(len(idx), dtype=bool)
+        is_best[order[first]] = True
+        best &= is_best
+    keep[idx] = best
+    return keep
+
+
+def _components(count: int, edges: np.ndarray) -> np.ndarray:
+    """The connected component of each record."""
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(count, count))
+    labels: np.ndarray = connected_components(graph, directed=False)[1].astype(np.int64)
+    return labels
+
+
+def _groups(labels: np.ndarray) -> list[list[int]]:
+    """Records by label, each group sorted, groups in order of first member."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
+    groups = [order[start:end].tolist() for start, end in zip(bounds, np.r_[bounds[1:], len(labels)], strict=True)]
+    return sorted(groups, key=lambda g: g[0])
+
+
 def clusters(count: int, links: Iterable[tuple[int, int]] | np.ndarray) -> list[list[int]]:
     """Connected components of the link graph, each sorted, in order of first member."""
     edges = np.asarray(list(links) if not isinstance(links, np.ndarray) else links, dtype=np.int64).reshape(-1, 2)
-    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(count, count))
-    _, labels = connected_components(graph, directed=False)
-    order = np.argsort(labels, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
-    groups = [order[start:end].tolist() for start, end in zip(bounds, np.r_[bounds[1:], count], strict=True)]
-    return sorted(groups, key=lambda g: g[0])
+    return _groups(_components(count, edges))
+
+
+def _cannot_link(f: _Features, i: int, j: int, max_width_m: float) -> bool:
+    """Two records that cannot be one business: too far apart, or other phones and other house numbers."""
+    if math.hypot(f.x[i] - f.x[j], f.y[i] - f.y[j]) > max_width_m:  # False when either lacks a point (NaN)
+        return True
+    return bool(f.phone[i] and f.phone[j] and f.phone[i] != f.phone[j] and f.house[i] >= 0 and f.house[j] >= 0 and f.house[i] != f.house[j])
+
+
+def _suspect_clusters(f: _Features, labels: np.ndarray, max_width_m: float) -> np.ndarray:
+    """Labels of clusters that may hold two businesses: wider than `max_width_m` (bounding box
+    diagonal), or with several phones and several house numbers. Found over all clusters at once."""
+    count = int(labels.max()) + 1 if len(labels) else 0
+    suspect = np.zeros(count, dtype=bool)
+    located = np.flatnonzero(np.isfinite(f.x))
+    if len(located):
+        at = labels[located]
+        low_x, high_x = np.full(count, np.inf), np.full(count, -np.inf)
+        low_y, high_y = np.full(count, np.inf), np.full(count, -np.inf)
+        np.minimum.at(low_x, at, f.x[located])
+        np.maximum.at(high_x, at, f.x[located])
+        np.minimum.at(low_y, at, f.y[located])
+        np.maximum.at(high_y, at, f.y[located])
+        with np.errstate(invalid="ignore"):
+            suspect |= np.hypot(high_x - low_x, high_y - low_y) > max_width_m
+
+    def several(codes: np.ndarray, present: np.ndarray) -> np.ndarray:
+        distinct = np.unique(labels[present] * (int(codes.max()) + 1) + codes[present])
+        return np.bincount(distinct // (int(codes.max()) + 1), minlength=count) > 1
+
+    suspect |= several(f.phone, f.phone != 0) & several(f.house + 1, f.house >= 0)
+    return np.flatnonzero(suspect)
+
+
+def split_clusters(f: _Features, labels: np.ndarray, links: np.ndarray, score: np.ndarray, max_width_m: float) -> np.ndarray:
+    """Labels with suspect clusters rebuilt: their links taken strongest first, each joining two
+    parts only when no record of one part cannot link with a record of the other."""
+    suspects = _suspect_clusters(f, labels, max_width_m)
+    if not len(suspects):
+        return labels
+    labels = labels.copy()
+    inside = np.isin(labels[links[:, 0]], suspects)
+    links, score = links[inside], score[inside]
+    order = np.lexsort((-score, labels[links[:, 0]]))
+    next_label = int(labels.max()) + 1
+    by_cluster: dict[int, list[tuple[int, int]]] = {}
+    for i, j in links[order].tolist():
+        by_cluster.setdefault(int(labels[i]), []).append((i, j))
+    for edges in by_cluster.values():
+        part: dict[int, list[int]] = {}
+        for i, j in edges:
+            pi, pj = part.setdefault(i, [i]), part.setdefault(j, [j])
+            if pi is pj or any(_cannot_link(f, p, q, max_width_m) for p in pi for q in pj):
+                continue
+            pi.extend(pj)
+            for q in pj:
+                part[q] = pi
+        for members in {id(p): p for p in part.values()}.values():
+            labels[members] = next_label
+            next_label += 1
+    return labels
+
+
+def group_listings(listings: Sequence[Listing], settings: MatchSettings | None = None) -> list[list[int]]:
+    """Clusters of listings that are one business: blocking, comparison, then clustering."""
+    s = settings or MatchSettings.from_table()
+    f = _features(listings, s)
+    c = compare(f, candidate_pairs(listings, s, f))
+    linked = accept(c, s)
+    links, score = c.pairs[linked], strength(c, s)[linked]
+    kept = one_to_one(f, links, score)
+    links, score = links[kept], score[kept]
+    labels = _components(len(listings), links)
+    return _groups(split_clusters(f, labels, links, score, s.max_width_m))
 
 
 def prospect_id(member_keys: Iterable[str]) -> str:
     """Stable for the same earliest member key (a bridge table in the store keeps it across merges later)."""
     return "p-" + hashlib.sha1(min(member_keys).encode()).hexdigest()[:10]
-
-
-def group_listings(listings: Sequence[Listing], settings: MatchSettings | None = None) -> list[list[int]]:
-    settings = settings or MatchSettings.from_table()
-    return clusters(len(listings), linked_pairs(listings, settings))
 
 
 def merge(members: Sequence[ClassifiedListing], source_priority: Sequence[str] = ()) -> Prospect:

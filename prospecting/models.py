@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
     latitude: float
     longitude: float
@@ -18,7 +18,7 @@ def located(latitude: float | None, longitude: float | None) -> Point | None:
     return None if latitude is None or longitude is None else Point(latitude, longitude)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Fact:
     """One thing a website says, with the page that says it: the unit of website evidence.
 
@@ -38,7 +38,7 @@ class Fact:
         return f"{self.kind}:{self.value.lower()}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Listing:
     """One record of one source, as that source gave it (normalised to these fields)."""
 
@@ -82,7 +82,7 @@ class Listing:
         return self.point if self.location_precision == "exact" else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Classification:
     category: str
     subcategory: str
@@ -90,13 +90,13 @@ class Classification:
     evidence: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClassifiedListing:
     listing: Listing
     classification: Classification
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Prospect:
     """One real business: the merged members and the canonical fields chosen from them."""
 
@@ -129,7 +129,7 @@ class Prospect:
         return located(self.latitude, self.longitude)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RankedProspect:
     prospect: Prospect
     rank: int
@@ -139,7 +139,7 @@ class RankedProspect:
     distance_km: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceResult:
     """What one source gave for one area: listings kept, and what it dropped, by reason."""
 
