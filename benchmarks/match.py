@@ -1,6 +1,6 @@
 """Deduplication at metro scale: generate listings with known truth, run `prospect dedupe`, score it.
 
-    .venv/bin/python benchmarks/match.py [--sizes 10000,100000] [--seed 3] [--keep DIR]
+    .venv/bin/python benchmarks/match.py [--sizes 10000,100000] [--seed 3] [--keep DIR] [--no-splink] [--no-prospect]
 
 The generator writes a synthetic metro area as three source CSVs (a map, a places dataset and a
 registry-style list): each business appears in one to three sources with realistic noise: typos,
@@ -10,17 +10,18 @@ branches sharing a name and website, and aggregator websites (facebook.com, mind
 shared by unrelated businesses. `prospect dedupe` then runs as a separate process on the files;
 the script prints its wall time and peak memory, pairwise precision, recall and F1, B-cubed F1,
 and the number of chain branches wrongly merged. With splink installed it runs splink on the same
-data and prints its figures beside.
+data and prints its figures beside (benchmarks/splink_match.py, also a separate process; `pip install -e '.[bench]'`).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import itertools
 import math
 import random
-import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -154,13 +155,40 @@ def score(truth: dict[tuple[str, str], int], predicted: dict[tuple[str, str], st
     }
 
 
-def run_dedupe(files: list[Path], out: Path) -> tuple[float, float]:
+SPLINK_SCRIPT = Path(__file__).with_name("splink_match.py")
+
+
+# Forked from this process, a child's peak would count the pages it shared with us before exec
+# (the generated data); a small launcher process forks it instead and reports its own child's peak.
+_LAUNCHER = (
+    "import os, subprocess, sys\n"
+    "child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
+    "_, status, usage = os.wait4(child.pid, 0)\n"
+    "print(usage.ru_maxrss, file=sys.stderr)\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
+
+
+def run_measured(command: list[str]) -> tuple[float, float]:
+    """Wall seconds and peak resident MB of one child process (os.wait4: that child alone)."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out)], check=True,
-                   stdout=subprocess.DEVNULL)  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], stderr=subprocess.PIPE, text=True, check=False)
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return seconds, peak
+    if done.returncode:
+        raise subprocess.CalledProcessError(done.returncode, command, stderr=done.stderr)
+    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024  # kilobytes on Linux
+
+
+def run_dedupe(files: list[Path], out: Path) -> tuple[float, float]:
+    return run_measured([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out)])
+
+
+def run_splink(files: list[Path], out: Path) -> tuple[float, float]:
+    return run_measured([sys.executable, str(SPLINK_SCRIPT), str(out), *map(str, files)])
+
+
+COLUMNS = (("tool", 8), ("businesses", 10), ("listings", 9), ("seconds", 8), ("peak MB", 8), ("precision", 9),
+           ("recall", 7), ("F1", 6), ("B3 F1", 6), ("branch merges", 13))  # fmt: skip
 
 
 def main() -> None:
@@ -168,9 +196,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000", help="numbers of businesses, comma-separated")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the generated files here")
+    parser.add_argument("--no-splink", action="store_true", help="do not run splink even where it is installed")
+    parser.add_argument("--no-prospect", action="store_true", help="run splink only")
     args = parser.parse_args()
-    columns = ("businesses", "listings", "seconds", "peak MB", "precision", "recall", "F1", "B3 F1", "branch merges")
-    print(" ".join(f"{c:>{max(6, len(c))}}" for c in columns))
+    tools = {"prospect": run_dedupe} if not args.no_prospect else {}
+    if not args.no_splink and importlib.util.find_spec("splink") is not None:
+        tools["splink"] = run_splink
+    if not tools:
+        parser.error("nothing to run: --no-prospect, and splink is not installed or --no-splink")
+    print(" ".join(f"{name:>{width}}" for name, width in COLUMNS))
     for size in (int(s) for s in args.sizes.split(",")):
         rng = random.Random(args.seed)
         sources, truth = generate(size, rng)
@@ -184,14 +218,17 @@ def main() -> None:
                 writer.writeheader()
                 writer.writerows(rows)
             files.append(path)
-        out = folder / "dedupe.csv"
-        seconds, peak = run_dedupe(files, out)
-        with out.open(encoding="utf-8") as f:
-            predicted = {(r["source"], r["id"]): r["prospect_id"] for r in csv.DictReader(f)}
         chains = set(range(len(CHAINS) * max(20, size // 400)))
-        s = score(truth, predicted, chains)
-        print(f"{size:>10} {len(truth):>9} {seconds:>8.2f} {peak:>8.0f} {s['precision']:>9.4f} {s['recall']:>7.4f} "
-              f"{s['f1']:>6.4f} {s['bcubed_f1']:>6.4f} {s['branch_merges']:>13}")  # fmt: skip
+        for tool, run in tools.items():
+            out = folder / ("dedupe.csv" if tool == "prospect" else f"{tool}.csv")
+            seconds, peak = run(files, out)
+            with out.open(encoding="utf-8") as f:
+                predicted = {(r["source"], r["id"]): r["prospect_id"] for r in csv.DictReader(f)}
+            s = score(truth, predicted, chains)
+            print(f"{tool:>8} {size:>10} {len(truth):>9} {seconds:>8.2f} {peak:>8.0f} {s['precision']:>9.4f} "
+                  f"{s['recall']:>7.4f} {s['f1']:>6.4f} {s['bcubed_f1']:>6.4f} {s['branch_merges']:>13}", flush=True)  # fmt: skip
+        if not args.keep:
+            shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import click
+import pyarrow as pa
 
 from prospecting import __version__
 from prospecting.errors import ConfigError, GeocodeError, InputError, ProspectingError, SourceError
 from prospecting.listings_io import Table
+from prospecting.models import ListingColumns, arrow_texts, texts
 
 EXIT_INTERNAL, EXIT_BAD_INPUT, EXIT_NO_DATA, EXIT_PARTIAL = 1, 2, 3, 4
 DEFAULT_CLINIC = "config/clinic.toml"
@@ -222,7 +224,7 @@ def classify(input_file: str, out: str, explain: bool, websites: bool, clinic: s
             if listing.website_error:
                 click.echo(f"    website not read: {listing.website_error}")
         rows.append(
-            dict(zip(table.columns, row, strict=True))
+            row
             | {
                 "category": c.category,
                 "subcategory": c.subcategory,
@@ -242,47 +244,95 @@ def classify(input_file: str, out: str, explain: bool, websites: bool, clinic: s
 @cli.command()
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
-def dedupe(inputs: tuple[str, ...], out: str) -> None:
+@click.option("--matching", type=click.Path(dir_okay=False), help="TOML laid over config/matching.toml, e.g. from fit-matching.")
+def dedupe(inputs: tuple[str, ...], out: str, matching: str | None) -> None:
     """Give rows that describe the same business one prospect_id (with or without coordinates)."""
     import gc
 
-    from prospecting import export
-    from prospecting.listings_io import read_table, table_listings
-    from prospecting.match import group_listings, prospect_id
+    import numpy as np
 
+    from prospecting import export
+    from prospecting.match import label_records, load_settings, prospect_id
+
+    settings = load_settings(Path(matching) if matching else None)
     # Millions of small objects that all live to the end: the cycle collector would only rescan them.
     gc.disable()
     try:
-        listings = []
-        seen: dict[tuple[str, str], tuple[str, int]] = {}
-        for name in inputs:
-            table = read_table(Path(name))
-            for row, listing in enumerate(table_listings(table), start=1):
-                key = (listing.source, listing.source_id)
-                if key in seen:
-                    first = seen[key]
-                    raise InputError(
-                        f"{name}: row {row}: id {listing.source_id!r} of source {listing.source!r} "
-                        f"repeats {first[0]} row {first[1]} (expected unique ids)"
-                    )
-                seen[key] = (name, row)
-                listings.append(listing)
-            _echo_warnings(table)
-        groups = group_listings(listings)
-        ids: list[str] = [""] * len(listings)
-        sizes: list[int] = [0] * len(listings)
-        for group in groups:
-            pid = prospect_id(f"{listings[i].source}:{listings[i].source_id}" for i in group)
-            for i in group:
-                ids[i], sizes[i] = pid, len(group)
-        rows = (
-            {"source": x.source, "id": x.source_id, "prospect_id": pid, "name": x.name, "cluster_size": size}
-            for x, pid, size in zip(listings, ids, sizes, strict=True)
+        records, keys = _read_records(inputs)
+        labels = label_records(records, settings)
+        # per cluster: its earliest member key names it, and its size
+        clusters = pa.table({"label": labels, "key": keys}).group_by("label").aggregate([("key", "min"), ("key", "count")])
+        row_of = np.empty(int(labels.max()) + 1 if len(labels) else 0, dtype=np.int64)
+        row_of[clusters.column("label").to_numpy()] = np.arange(clusters.num_rows)
+        names = pa.array([prospect_id([key]) for key in clusters.column("key_min").to_pylist()], pa.string())
+        at = pa.array(row_of[labels])
+        table = pa.table(
+            {
+                "source": arrow_texts(records.source),
+                "id": arrow_texts(records.source_id),
+                "prospect_id": names.take(at),
+                "name": arrow_texts(records.name),
+                "cluster_size": clusters.column("key_count").take(at),
+            }
         )
-        export.write_csv(Path(out), ["source", "id", "prospect_id", "name", "cluster_size"], rows)
-        click.echo(f"{len(listings)} rows, {len(groups)} businesses, written to {out}")
+        export.write_table_csv(Path(out), table, identifiers=("source", "id"))
+        click.echo(f"{len(records)} rows, {clusters.num_rows} businesses, written to {out}")
     finally:
         gc.enable()
+
+
+@cli.command("fit-matching")
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--truth", required=True, type=click.Path(dir_okay=False), help="CSV of source, id, entity for every input row.")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write the fitted [link] table here (for dedupe --matching).")
+def fit_matching(inputs: tuple[str, ...], truth: str, out: str | None) -> None:
+    """Fit the matching thresholds to labelled listings (pairwise F1), and print them."""
+    from prospecting import export
+    from prospecting.match import load_settings
+    from prospecting.match_fitting import fit, link_table, read_truth
+
+    records, _ = _read_records(inputs)
+    fitted, before, after = fit(records, read_truth(Path(truth), records), load_settings())
+    click.echo(f"config/matching.toml: {before}")
+    click.echo(f"fitted:               {after}")
+    table = link_table(fitted)
+    if out:
+        export.atomic_write_text(Path(out), table)
+        click.echo(f"written to {out} (use: prospect dedupe ... --matching {out})")
+    else:
+        click.echo(table, nl=False)
+
+
+def _read_records(inputs: tuple[str, ...]) -> tuple[ListingColumns, pa.ChunkedArray]:
+    """The rows of every input file as columns, and their `source:id` keys; InputError when a key repeats."""
+    import pyarrow.compute as pc
+
+    from prospecting.listings_io import read_table, table_columns
+
+    parts: list[ListingColumns] = []
+    for name in inputs:
+        table = read_table(Path(name))
+        parts.append(table_columns(table))
+        _echo_warnings(table)
+    records = ListingColumns.concat(parts)
+    keys = pc.binary_join_element_wise(arrow_texts(records.source), arrow_texts(records.source_id), ":")
+    if pc.count_distinct(keys).as_py() < len(keys):
+        _raise_repeated_key(inputs, parts)
+    return records, keys
+
+
+def _raise_repeated_key(inputs: tuple[str, ...], parts: list[ListingColumns]) -> None:
+    """Name the first `source:id` that repeats, where it is and where it was first (only when one does)."""
+    first: dict[tuple[str, str], tuple[str, int]] = {}
+    for name, part in zip(inputs, parts, strict=True):
+        for row, key in enumerate(zip(texts(part.source), texts(part.source_id), strict=True), start=1):
+            if key in first:
+                earlier = first[key]
+                raise InputError(
+                    f"{name}: row {row}: id {key[1]!r} of source {key[0]!r} repeats {earlier[0]} row {earlier[1]} "
+                    "(expected unique ids)"
+                )
+            first[key] = (name, row)
 
 
 def _echo_warnings(table: Table) -> None:

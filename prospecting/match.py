@@ -10,6 +10,7 @@ conflicts, and clustering takes connected components. Thresholds are data in
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import math
@@ -18,6 +19,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -27,8 +29,9 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
-from prospecting.models import Classification, ClassifiedListing, Listing, Prospect
-from prospecting.resources import config_table
+from prospecting.errors import ConfigError
+from prospecting.models import Classification, ClassifiedListing, Listing, ListingColumns, Prospect, texts
+from prospecting.resources import config_table, read_toml
 
 _METRES_PER_DEGREE = 111_320.0
 _TITLES = frozenset({"the", "dr", "doctor"})
@@ -116,8 +119,21 @@ def normalise_name(
     """
     spelled = abbreviations or {}
     words = [w if len(w) == 1 else spelled.get(w, w) for w in _words(name) if w not in _TITLES]
+    if len(words) < 2 or words[-1] not in _last_words(legal_suffixes):
+        return " ".join(words)
     # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
     return _suffix_pattern(legal_suffixes).sub("", " ".join(words)).strip()
+
+
+@functools.cache
+def _last_words(phrases: frozenset[str]) -> frozenset[str]:
+    return frozenset(p.rsplit(" ", 1)[-1] for p in phrases)
+
+
+@functools.cache
+def _word_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """Any of these words, whole, in a normalised text."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b" if words else r"(?!)")
 
 
 @functools.cache
@@ -128,13 +144,16 @@ def _suffix_pattern(suffixes: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<=\s)(?:(?:{words})(?:\s+|$))+$")
 
 
+_NOT_DIGIT = re.compile(r"[^0-9]")
+
+
 def normalise_phone(phone: str) -> str:
     """E.164 (`+18435550101`); '' when it cannot identify anyone (too short, not a possible number).
 
     North American numbers, nearly all of them here, are written out directly; anything with
     another country code goes through `phonenumbers` (slower, so only when needed).
     """
-    digits = "".join(filter(str.isdigit, phone))
+    digits = _NOT_DIGIT.sub("", phone)
     international = phone.lstrip().startswith("+")
     if len(digits) == 10 and not international and digits[0] in "23456789":
         return "+1" + digits
@@ -224,30 +243,30 @@ def _address_parts(raw: str, abbreviations: Mapping[str, str]) -> tuple[str, str
     return address, key, int(house) if house.isdigit() and len(house) < 9 else -1, _unit(address)
 
 
-def _features(listings: Sequence[Listing], s: MatchSettings) -> _Features:
-    names = _per_value((x.name for x in listings), lambda v: normalise_name(v, s.legal_suffixes, s.abbreviations))
-    parts = _per_value((x.address for x in listings), lambda v: _address_parts(v, s.abbreviations))
-    exact = [x.location_precision == "exact" and x.latitude is not None and x.longitude is not None for x in listings]
-    lat = np.array([x.latitude if ok else np.nan for x, ok in zip(listings, exact, strict=True)], dtype=float)
-    lon = np.array([x.longitude if ok else np.nan for x, ok in zip(listings, exact, strict=True)], dtype=float)
+def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
+    names = _per_value(texts(records.name), lambda v: normalise_name(v, s.legal_suffixes, s.abbreviations))
+    parts = _per_value(texts(records.address), lambda v: _address_parts(v, s.abbreviations))
+    lat, lon = records.latitude, records.longitude
+    sources = texts(records.source)
+    places = zip(texts(records.postcode), texts(records.city), strict=True)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     name_counts = Counter(names)
-    branch_words = s.branch_words
+    branch_word = _word_pattern(s.branch_words)
     return _Features(
         names=names,
         addresses=[p[0] for p in parts],
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
-        phone=_codes(_per_value((x.phone for x in listings), normalise_phone)),
-        domain=_codes(_per_value((x.website for x in listings), lambda v: registrable_domain(v, s.non_identity_domains))),
+        phone=_codes(_per_value(texts(records.phone), normalise_phone)),
+        domain=_codes(_per_value(texts(records.website), lambda v: registrable_domain(v, s.non_identity_domains))),
         address_key=_codes([p[1] for p in parts]),
         house=np.array([p[2] for p in parts], dtype=np.int64),
         unit=_codes([p[3] for p in parts]),
-        place=_codes([(x.postcode[:5] or x.city.lower()) for x in listings]),
-        branch=_codes(_per_value(names, lambda n: next((w for w in n.split() if w in branch_words), ""))),
+        place=_codes([(code[:5] or city.lower()) for code, city in places]),
+        branch=_codes([found.group() if (found := branch_word.search(n)) else "" for n in names]),
         chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
-        source=_codes([x.source for x in listings]),
-        one_per_business=np.array([x.source not in s.many_per_business for x in listings]),
+        source=_codes(sources),
+        one_per_business=np.array([x not in s.many_per_business for x in sources]),
     )
 
 
@@ -269,18 +288,28 @@ def _group_pairs(codes: np.ndarray, cap: int) -> np.ndarray:
     return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
 
 
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct integers (np.unique is many times slower on millions of int64)."""
+    ranked = np.sort(values)
+    kept: np.ndarray = ranked[np.r_[True, ranked[1:] != ranked[:-1]]] if len(ranked) else ranked
+    return kept
+
+
 def _window_pairs(keys: Sequence[str], subset: np.ndarray, window: int) -> np.ndarray:
     """Sorted neighbourhood: each record of `subset` with the next `window - 1` in key order."""
     if len(subset) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    order = np.array(sorted(subset.tolist(), key=keys.__getitem__), dtype=np.int64)  # Python sorts strings faster
+    order = np.array(sorted(subset.tolist(), key=keys.__getitem__), dtype=np.int64)  # faster than Arrow's or numpy's sort
     chunks = [np.column_stack((order[:-k], order[k:])) for k in range(1, min(window, len(order)))]
     return np.concatenate(chunks)
 
 
-def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings, features: _Features | None = None) -> np.ndarray:
+def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.ndarray:
     """Candidate pairs (i < j) as an (n, 2) array: the union of the blocking keys."""
-    f = features or _features(listings, settings)
+    return blocked_pairs(record_features(ListingColumns.of(listings), settings), settings)
+
+
+def blocked_pairs(f: _Features, settings: MatchSettings) -> np.ndarray:
     located = np.flatnonzero(np.isfinite(f.x))
     chunks = []
     if len(located) > 1:
@@ -292,14 +321,16 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings, featur
     unlocated = ~np.isfinite(f.x)
     if unlocated.any():
         # records without a position meet the others by name order (pairs with one of them only)
-        window = _window_pairs(f.names, np.arange(len(listings)), settings.name_window)
+        window = _window_pairs(f.names, np.arange(len(f.names)), settings.name_window)
         chunks.append(window[unlocated[window[:, 0]] | unlocated[window[:, 1]]])
     if not any(len(c) for c in chunks):
         return np.empty((0, 2), dtype=np.int64)
     pairs = np.concatenate([c for c in chunks if len(c)])
-    low, high = pairs.min(axis=1).astype(np.int64), pairs.max(axis=1).astype(np.int64)
-    codes = np.unique(low[low != high] * len(listings) + high[low != high])  # one sort of integers, not of rows
-    return np.column_stack((codes // len(listings), codes % len(listings)))
+    low = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
+    high = np.maximum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
+    count = len(f.names)
+    codes = _distinct(low[low != high] * count + high[low != high])  # one sort of integers, not of rows
+    return np.column_stack((codes // count, codes % count))
 
 
 # --- comparison ----------------------------------------------------------------------------------
@@ -387,8 +418,8 @@ def strength(c: Comparisons, s: MatchSettings) -> np.ndarray:
 
 def linked_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.ndarray:
     """The candidate pairs the link rules accept (before the one-to-one rule and splitting)."""
-    f = _features(listings, settings)
-    c = compare(f, candidate_pairs(listings, settings, f))
+    f = record_features(ListingColumns.of(listings), settings)
+    c = compare(f, blocked_pairs(f, settings))
     linked: np.ndarray = c.pairs[accept(c, settings)]
     return linked
 
@@ -443,7 +474,8 @@ def _cannot_link(f: _Features, i: int, j: int, max_width_m: float) -> bool:
     """Two records that cannot be one business: too far apart, or other phones and other house numbers."""
     if math.hypot(f.x[i] - f.x[j], f.y[i] - f.y[j]) > max_width_m:  # False when either lacks a point (NaN)
         return True
-    return bool(f.phone[i] and f.phone[j] and f.phone[i] != f.phone[j] and f.house[i] >= 0 and f.house[j] >= 0 and f.house[i] != f.house[j])
+    other_phone = f.phone[i] and f.phone[j] and f.phone[i] != f.phone[j]
+    return bool(other_phone and f.house[i] >= 0 and f.house[j] >= 0 and f.house[i] != f.house[j])
 
 
 def _suspect_clusters(f: _Features, labels: np.ndarray, max_width_m: float) -> np.ndarray:
@@ -464,7 +496,7 @@ def _suspect_clusters(f: _Features, labels: np.ndarray, max_width_m: float) -> n
             suspect |= np.hypot(high_x - low_x, high_y - low_y) > max_width_m
 
     def several(codes: np.ndarray, present: np.ndarray) -> np.ndarray:
-        distinct = np.unique(labels[present] * (int(codes.max()) + 1) + codes[present])
+        distinct = _distinct(labels[present] * (int(codes.max()) + 1) + codes[present])
         return np.bincount(distinct // (int(codes.max()) + 1), minlength=count) > 1
 
     suspect |= several(f.phone, f.phone != 0) & several(f.house + 1, f.house >= 0)
@@ -501,16 +533,48 @@ def split_clusters(f: _Features, labels: np.ndarray, links: np.ndarray, score: n
 
 
 def group_listings(listings: Sequence[Listing], settings: MatchSettings | None = None) -> list[list[int]]:
-    """Clusters of listings that are one business: blocking, comparison, then clustering."""
+    """Clusters of listings that are one business (indices into `listings`)."""
+    return group_records(ListingColumns.of(listings), settings)
+
+
+def group_records(records: ListingColumns, settings: MatchSettings | None = None) -> list[list[int]]:
+    """Clusters of records that are one business (lists of indices)."""
+    return _groups(label_records(records, settings))
+
+
+def label_records(records: ListingColumns, settings: MatchSettings | None = None) -> np.ndarray:
+    """The cluster label of each record: blocking, comparison, then clustering."""
     s = settings or MatchSettings.from_table()
-    f = _features(listings, s)
-    c = compare(f, candidate_pairs(listings, s, f))
+    f = record_features(records, s)
+    return cluster(f, compare(f, blocked_pairs(f, s)), s)
+
+
+def cluster(f: _Features, c: Comparisons, s: MatchSettings) -> np.ndarray:
+    """The cluster label of each record, from the compared pairs: the links the rules accept,
+    one-to-one between sources, connected components, suspect clusters split."""
     linked = accept(c, s)
     links, score = c.pairs[linked], strength(c, s)[linked]
     kept = one_to_one(f, links, score)
     links, score = links[kept], score[kept]
-    labels = _components(len(listings), links)
-    return _groups(split_clusters(f, labels, links, score, s.max_width_m))
+    return split_clusters(f, _components(len(f.names), links), links, score, s.max_width_m)
+
+
+def load_settings(override: Path | None = None) -> MatchSettings:
+    """`config/matching.toml`, with the tables of `override` (e.g. fitted [link] thresholds) laid over it."""
+    table = copy.deepcopy(config_table("matching"))
+    if override is not None:
+        for name, values in read_toml(override).items():
+            if not isinstance(values, dict) or name not in table:
+                raise ConfigError(f"{override}: [{name}]: not a table of matching.toml (expected one of {', '.join(table)})")
+            unknown = sorted(set(values) - set(table[name]))
+            if unknown:
+                known = ", ".join(table[name])
+                raise ConfigError(f"{override}: [{name}]: unknown key {unknown[0]!r} (expected one of {known})")
+            table[name].update(values)
+    try:
+        return MatchSettings.from_table(table)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"{override}: {e} (expected numbers for thresholds)") from e
 
 
 def prospect_id(member_keys: Iterable[str]) -> str:

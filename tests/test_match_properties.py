@@ -10,16 +10,16 @@ from hypothesis import strategies as st
 
 from prospecting.match import (
     MatchSettings,
-    _features,
     _group_pairs,
     candidate_pairs,
     group_listings,
     normalise_address,
     normalise_name,
     normalise_phone,
+    record_features,
     registrable_domain,
 )
-from prospecting.models import Listing
+from prospecting.models import Listing, ListingColumns
 
 S = MatchSettings.from_table()
 TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
@@ -87,6 +87,6 @@ def test_clusters_do_not_depend_on_input_order() -> None:
 def test_features_mark_chains_and_branch_words() -> None:
     listings = [record(str(n), "Anytime Fitness", 32.7 + n * 0.05, -79.9) for n in range(6)]
     listings.append(record("m", "Pure Barre Midtown", 32.7, -79.9))
-    f = _features(listings, S)
+    f = record_features(ListingColumns.of(listings), S)
     assert f.chain[:6].all() and not f.chain[6]
     assert f.branch[6] != 0 and (f.branch[:6] == 0).all()
