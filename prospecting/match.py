@@ -95,7 +95,7 @@ class MatchSettings:
 
 # --- normalisation -------------------------------------------------------------------------------
 # ASCII punctuation becomes a space; "&" and "+" read "and"; a dot joins ("N.D." is "ND", "St." is "St").
-_PUNCTUATION = {ord(c): " " for c in map(chr, range(128)) if not c.isalnum()} | {
+_PUNCTUATION = {ord(c): " " for c in map(chr, range(1, 128)) if not c.isalnum()} | {
     ord("&"): " and ",
     ord("+"): " and ",
     ord("."): None,
@@ -104,9 +104,18 @@ _PUNCTUATION = {ord(c): " " for c in map(chr, range(128)) if not c.isalnum()} | 
 
 
 def _words(text: str) -> list[str]:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return text.lower().translate(_PUNCTUATION).split()
+    return _word_lists([text])[0]
+
+
+def _word_lists(texts: Sequence[str]) -> list[list[str]]:
+    """The words of each text: no accents, lower case, punctuation as spaces. Done on all texts
+    joined into one string (a NUL between them): one pass of each string method, not one per text."""
+    joined = "\0".join(texts)
+    if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself: one at a time
+        return [w for t in texts for w in _word_lists([t.replace("\0", " ")])]
+    if not joined.isascii():
+        joined = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
+    return [part.split() for part in joined.lower().translate(_PUNCTUATION).split("\0")]
 
 
 def normalise_name(
@@ -117,12 +126,22 @@ def normalise_name(
     Street words are spelled out ("King St Yoga" is "King Street Yoga"), but not one-letter
     ones: in a name "E" is an initial more often than "East".
     """
+    return normalise_names([name], legal_suffixes, abbreviations)[0]
+
+
+def normalise_names(
+    names: Sequence[str], legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None
+) -> list[str]:
+    """`normalise_name` of many names at once."""
     spelled = abbreviations or {}
-    words = [w if len(w) == 1 else spelled.get(w, w) for w in _words(name) if w not in _TITLES]
-    if len(words) < 2 or words[-1] not in _last_words(legal_suffixes):
-        return " ".join(words)
-    # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
-    return _suffix_pattern(legal_suffixes).sub("", " ".join(words)).strip()
+    suffix_ends, suffix = _last_words(legal_suffixes), _suffix_pattern(legal_suffixes)
+    result = []
+    for found in _word_lists(names):
+        words = [w if len(w) == 1 else spelled.get(w, w) for w in found if w not in _TITLES]
+        joined = " ".join(words)
+        # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
+        result.append(suffix.sub("", joined).strip() if len(words) > 1 and words[-1] in suffix_ends else joined)
+    return result
 
 
 @functools.cache
@@ -185,8 +204,12 @@ def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> 
 
 
 def normalise_address(address: str, abbreviations: Mapping[str, str] | None = None) -> str:
+    return normalise_addresses([address], abbreviations)[0]
+
+
+def normalise_addresses(addresses: Sequence[str], abbreviations: Mapping[str, str] | None = None) -> list[str]:
     spelled = abbreviations or {}
-    return " ".join(spelled.get(w, w) for w in _words(address))
+    return [" ".join([spelled.get(w, w) for w in words]) for words in _word_lists(addresses)]
 
 
 _UNIT = re.compile(r"\b(?:suite|unit|apt|apartment|room|bldg|building|floor)\s+([a-z0-9-]+)\b")
@@ -234,9 +257,15 @@ def _per_value(values: Iterable[str], normalise: Callable[[str], _T]) -> list[_T
     return [done[v] if v in done else done.setdefault(v, normalise(v)) for v in values]
 
 
-def _address_parts(raw: str, abbreviations: Mapping[str, str]) -> tuple[str, str, int, str]:
-    """Normalised address, "house number + first street word" key, house number (-1) and unit."""
-    address = normalise_address(raw, abbreviations)
+def _per_distinct(values: Sequence[str], normalise: Callable[[Sequence[str]], list[_T]]) -> list[_T]:
+    """A batch `normalise` applied once to the distinct values, its results handed back to each."""
+    distinct = list(dict.fromkeys(values))
+    done = dict(zip(distinct, normalise(distinct), strict=True))
+    return [done[v] for v in values]
+
+
+def _address_parts(address: str) -> tuple[str, str, int, str]:
+    """A normalised address, its "house number + first street word" key, house number (-1) and unit."""
     house = _house_number(address)
     words = address.split(" ", 2)
     key = f"{house} {words[1]}" if house and len(words) > 1 else ""
@@ -244,8 +273,8 @@ def _address_parts(raw: str, abbreviations: Mapping[str, str]) -> tuple[str, str
 
 
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
-    names = _per_value(texts(records.name), lambda v: normalise_name(v, s.legal_suffixes, s.abbreviations))
-    parts = _per_value(texts(records.address), lambda v: _address_parts(v, s.abbreviations))
+    names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.abbreviations))
+    parts = _per_distinct(texts(records.address), lambda v: [_address_parts(a) for a in normalise_addresses(v, s.abbreviations)])
     lat, lon = records.latitude, records.longitude
     sources = texts(records.source)
     places = zip(texts(records.postcode), texts(records.city), strict=True)
@@ -396,7 +425,10 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         chain_near = located & chain & (distance <= s.chain_m) & (name >= s.name_when_near) & ~conflict
         by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
         by_domain = located & c.same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
-        by_address = c.same_address & (name >= s.name_with_address) & ~conflict & ~chain & ~(distance > s.far_m) & ~c.other_place
+        # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
+        # another town only asks for a nearly equal name
+        same_town = ~c.other_place | (name >= s.name_without_coordinates)
+        by_address = c.same_address & (name >= s.name_with_address) & ~conflict & ~chain & ~(distance > s.far_m) & same_town
     close_name = ~located & (name >= s.name_without_coordinates)
     unplaced = (
         (~located & c.same_phone & (name >= s.name_with_phone))
