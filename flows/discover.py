@@ -9,11 +9,14 @@ client's own bounded retries have run out.
 from __future__ import annotations
 
 import html
+import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
@@ -34,8 +37,18 @@ def locate_task(profile: ClinicProfile, near: str | None, offline: bool) -> Poin
     return discovery.search_centre(profile, near, offline)
 
 
-@task(name="fetch-source", task_run_name="fetch-{source}", retries=2, retry_delay_seconds=[10, 60], retry_condition_fn=_transient)
-def fetch_task(profile: ClinicProfile, source: str, centre: Point, offline: bool) -> SourceResult:
+@task(
+    name="fetch-source",
+    task_run_name="fetch-{source}",
+    retries=2,
+    retry_delay_seconds=[10, 60],
+    retry_condition_fn=_transient,
+    # A re-run after a crash on the same day reuses the fetches that finished (results kept on disk).
+    cache_policy=INPUTS + TASK_SOURCE,
+    cache_expiration=timedelta(hours=20),
+    persist_result=True,
+)
+def fetch_task(profile: ClinicProfile, source: str, centre: Point, offline: bool, date: str) -> SourceResult:
     return discovery.fetch_source(profile, source, centre, offline)
 
 
@@ -55,8 +68,16 @@ def match_task(classified: list[ClassifiedListing]) -> list[Prospect]:
 
 
 @task(name="remember")
-def remember_task(profile: ClinicProfile, prospects: list[Prospect], date: str) -> list[Prospect]:
-    return discovery.remember(profile, prospects, date)
+def remember_task(
+    profile: ClinicProfile,
+    run_id: int,
+    area: str,
+    date: str,
+    prospects: list[Prospect],
+    ranked: list[RankedProspect],
+    answered: set[str],
+) -> discovery.Remembered:
+    return discovery.remember(profile, run_id, area, date, prospects, ranked, answered)
 
 
 @task(name="rank")
@@ -66,9 +87,9 @@ def rank_task(prospects: list[Prospect], profile: ClinicProfile, centre: Point) 
 
 @task(name="export")
 def export_task(
-    folder: str, ranked: list[RankedProspect], prospects: list[Prospect], centre: Point, date: str, summary: dict[str, Any]
+    folder: str, remembered: discovery.Remembered, centre: Point, date: str, summary: dict[str, Any]
 ) -> discovery.ExportPaths:
-    return discovery.write_exports(Path(folder), ranked, prospects, centre, date, summary)
+    return discovery.write_exports(Path(folder), remembered, centre, date, summary)
 
 
 @flow(name="discover", log_prints=True)
@@ -93,9 +114,39 @@ def discover(
     if sources:
         overrides["sources"] = sources
     profile = load_profile(clinic, overrides)
-    centre = locate_task(profile, near, offline)
+    date = discovery.run_date(profile)
+    area = discovery.area_of(near)
+    parameters = {"clinic": clinic, "near": near, "radius": radius, "sources": list(profile.sources), "offline": offline}
+    run_id = discovery.begin_run(profile, area, date, parameters)  # the clinic's lock: one run at a time
+    summary: dict[str, Any] = {"status": "failed"}
+    try:
+        return _discover(profile, run_id, near, area, date, offline, summary, logger)
+    finally:
+        discovery.finish_run(profile, run_id, summary)
 
-    futures = {name: fetch_task.submit(profile, name, centre, offline) for name in profile.sources}
+
+def _discover(
+    profile: ClinicProfile,
+    run_id: int,
+    near: str | None,
+    area: str,
+    date: str,
+    offline: bool,
+    summary: dict[str, Any],
+    logger: Any,
+) -> dict[str, Any] | State[Any]:
+    started = time.perf_counter()
+    timings: dict[str, float] = {}
+
+    def lap(stage: str) -> None:
+        nonlocal started
+        now = time.perf_counter()
+        timings[stage] = round(now - started, 3)
+        started = now
+
+    centre = locate_task(profile, near, offline)
+    lap("locate")
+    futures = {name: fetch_task.submit(profile, name, centre, offline, date) for name in profile.sources}
     source_report: dict[str, dict[str, Any]] = {}
     listings: list[Listing] = []
     for name, future in futures.items():
@@ -113,23 +164,27 @@ def discover(
             message = str(outcome) if isinstance(outcome, BaseException) else "did not finish"
             logger.warning("source %s failed: %s", name, message)
             source_report[name] = {"status": "failed", "error": message}
+    lap("fetch")
 
     failed = [n for n, r in source_report.items() if r["status"] != "ok"]
-    date = discovery.run_date(profile)
     folder = discovery.output_folder(profile, near)
-    summary: dict[str, Any] = {
-        "clinic": profile.name,
-        "profile": profile.source_file,
-        "near": near,
-        "centre": {"latitude": centre.latitude, "longitude": centre.longitude},
-        "radius_km": round(profile.radius_km, 3),
-        "niche": profile.niche,
-        "date": date,
-        "status": "failed" if len(failed) == len(source_report) else "partial" if failed else "complete",
-        "partial": bool(failed),
-        "sources": source_report,
-        "attribution": sorted({r["attribution"] for r in source_report.values() if r.get("attribution")}),
-    }
+    summary.update(
+        {
+            "clinic": profile.name,
+            "profile": profile.source_file,
+            "near": near,
+            "area": area,
+            "centre": {"latitude": centre.latitude, "longitude": centre.longitude},
+            "radius_km": round(profile.radius_km, 3),
+            "niche": profile.niche,
+            "date": date,
+            "status": "failed" if len(failed) == len(source_report) else "partial" if failed else "complete",
+            "partial": bool(failed),
+            "sources": source_report,
+            "attribution": sorted({r["attribution"] for r in source_report.values() if r.get("attribution")}),
+            "timings": timings,
+        }
+    )
     if summary["status"] == "failed":
         # The run record says what happened; the previous exports stay as they were.
         discovery.write_run_record(folder, summary)
@@ -137,25 +192,37 @@ def discover(
         return Failed(message=f"no source answered ({errors})")
 
     listings = enrich_task(profile, listings, offline)
+    lap("read_websites")
     with_site = [x for x in listings if x.website]
     summary["websites"] = {"listed": len(with_site), "unreadable": sum(1 for x in with_site if x.website_error)}
     classified = classify_task(listings)
-    prospects = remember_task(profile, match_task(classified), date)
+    lap("classify")
+    prospects = match_task(classified)
+    lap("match")
     ranked = rank_task(prospects, profile, centre)
+    lap("rank")
+    answered = {n for n, r in source_report.items() if r["status"] == "ok"}
+    remembered = remember_task(profile, run_id, area, date, prospects, ranked, answered)
+    lap("remember")
     summary["counts"] = {
         "listings": len(listings),
         "prospects": len(prospects),
         "partners": len(ranked),
         "excluded": len(prospects) - len(ranked),
+        "new": sum(1 for p in remembered.prospects if p.status == "new"),
+        "gone": len(remembered.report.gone),
+        "returned": len(remembered.report.returned),
+        "followups_due": len(remembered.followups),
     }
-    paths = export_task(str(folder), ranked, prospects, centre, date, summary)
+    paths = export_task(str(folder), remembered, centre, date, summary)
+    lap("export")
     summary["files"] = {k: str(v) for k, v in paths.__dict__.items()}
-    _publish(summary, ranked)
+    _publish(summary, remembered.ranked, paths)
     return summary
 
 
-def _publish(summary: dict[str, Any], ranked: list[RankedProspect]) -> None:
-    """Prefect artifacts: the top prospects and a short run report (escaped by Prefect's renderer)."""
+def _publish(summary: dict[str, Any], ranked: list[RankedProspect], paths: discovery.ExportPaths) -> None:
+    """Prefect artifacts: the top prospects, the digest and a short run report (listing text escaped)."""
     top = [
         {
             "rank": r.rank,
@@ -173,3 +240,4 @@ def _publish(summary: dict[str, Any], ranked: list[RankedProspect]) -> None:
         for n, r in summary["sources"].items()
     ]
     create_markdown_artifact("\n".join(lines), key="discovery-report")
+    create_markdown_artifact(paths.digest.read_text(encoding="utf-8"), key="digest", description="This week's digest")

@@ -8,6 +8,7 @@ same chain: locate -> fetch each source -> classify -> match -> rank -> export.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date as date_type
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ from prospecting.geo import haversine_km
 from prospecting.geocode import NOMINATIM_MIN_DELAY, locate, parse_lat_lon
 from prospecting.http import HttpClient, HttpSettings
 from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
+from prospecting.outreach import FollowUp, Playbook, due
 from prospecting.sources import SOURCES
 from prospecting.sources.dpc_frontier import MIN_INTERVAL_S as DPC_FRONTIER_MIN_INTERVAL
-from prospecting.store import Store, database_url
+from prospecting.store import Outreach, RunReport, Sighting, Store, database_url
 
 
 def _host(url: str) -> str:
@@ -106,17 +108,84 @@ def match_listings(classified: list[ClassifiedListing]) -> list[Prospect]:
     return match.match_prospects(classified)
 
 
-def remember(profile: ClinicProfile, prospects: list[Prospect], date: str) -> list[Prospect]:
-    """Prospects with the ids earlier runs gave their records, and since when they are known."""
-    store = Store(database_url(profile.output_dir))
-    try:
+@dataclass(frozen=True)
+class Remembered:
+    """A run's prospects with their lasting ids and standing, and what the store says around them."""
+
+    prospects: list[Prospect]
+    ranked: list[RankedProspect]
+    report: RunReport
+    outreach: dict[str, Outreach]
+    followups: list[FollowUp]
+
+
+def area_of(near: str | None) -> str:
+    """The name of the searched area: "" for the clinic's own, a slug for a `--near` run."""
+    if not near:
+        return ""
+    return slugify(near) if parse_lat_lon(near) is None else slugify(f"near-{near}")
+
+
+def begin_run(profile: ClinicProfile, area: str, date: str, parameters: dict[str, Any]) -> int:
+    """Record the run and take the clinic's lock (RunLocked when another run holds it)."""
+    with Store(database_url(profile.output_dir)) as store:
+        return store.begin_run(profile.slug, area, date, parameters)
+
+
+def finish_run(profile: ClinicProfile, run_id: int, summary: dict[str, Any]) -> None:
+    with Store(database_url(profile.output_dir)) as store:
+        store.finish_run(
+            run_id, summary.get("status", "failed"), summary.get("sources"), summary.get("counts"), summary.get("timings")
+        )
+
+
+def remember(
+    profile: ClinicProfile,
+    run_id: int,
+    area: str,
+    date: str,
+    prospects: list[Prospect],
+    ranked: list[RankedProspect],
+    answered: set[str],
+) -> Remembered:
+    """Give prospects the ids earlier runs gave their records, record this run's sightings (new,
+    active, gone), and read the clinic's outreach for the exports. Never writes outreach."""
+    with Store(database_url(profile.output_dir)) as store:
         identities = store.identities([p.members for p in prospects], date)
-    finally:
-        store.close()
-    return [
-        replace(p, prospect_id=i.prospect_id, first_seen=i.first_seen, status="new" if i.new else "active")
-        for p, i in zip(prospects, identities, strict=True)
-    ]
+        with_ids = [replace(p, prospect_id=i.prospect_id) for p, i in zip(prospects, identities, strict=True)]
+        scores = {id(r.prospect): r.fit_score for r in ranked}
+        sightings = [
+            Sighting(
+                prospect_id=p.prospect_id,
+                name=p.name,
+                category=p.classification.category,
+                subcategory=p.classification.subcategory,
+                sources=frozenset(key.split(":", 1)[0] for key in p.members),
+                fit_score=scores.get(id(old)),
+                address=p.address,
+                phone=p.phone,
+                website=p.website,
+                latitude=p.latitude,
+                longitude=p.longitude,
+            )
+            for p, old in zip(with_ids, prospects, strict=True)
+        ]
+        report = store.record_sightings(profile.slug, area, date, sightings, answered, run_id)
+        final = {
+            id(old): replace(
+                p, first_seen=report.standings[p.prospect_id].first_seen, status=report.standings[p.prospect_id].status
+            )
+            for p, old in zip(with_ids, prospects, strict=True)
+        }
+        outreach = store.outreach(profile.slug, [p.prospect_id for p in final.values()])
+        followups = due(store, profile.slug, date_type.fromisoformat(date))
+    return Remembered(
+        prospects=[final[id(p)] for p in prospects],
+        ranked=[replace(r, prospect=final[id(r.prospect)]) for r in ranked],
+        report=report,
+        outreach=outreach,
+        followups=followups,
+    )
 
 
 def rank_partners(prospects: list[Prospect], profile: ClinicProfile, centre: Point) -> list[RankedProspect]:
@@ -125,12 +194,8 @@ def rank_partners(prospects: list[Prospect], profile: ClinicProfile, centre: Poi
 
 
 def output_folder(profile: ClinicProfile, near: str | None) -> Path:
-    folder = profile.output_dir / profile.slug
-    if near and parse_lat_lon(near) is None:
-        folder = folder / slugify(near)
-    elif near:
-        folder = folder / slugify(f"near-{near}")
-    return folder
+    area = area_of(near)
+    return profile.output_dir / profile.slug / area if area else profile.output_dir / profile.slug
 
 
 def run_date(profile: ClinicProfile) -> str:
@@ -141,29 +206,54 @@ def run_date(profile: ClinicProfile) -> str:
 class ExportPaths:
     prospects: Path
     dated: Path
+    new: Path
+    gone: Path
     excluded: Path
+    digest: Path
     summary: Path
 
 
-def write_exports(
-    folder: Path,
-    ranked: list[RankedProspect],
-    prospects: list[Prospect],
-    centre: Point,
-    date: str,
-    summary: dict[str, Any],
-) -> ExportPaths:
-    excluded = [p for p in prospects if p.classification.category not in classify.PARTNER_CATEGORIES]
-    rows = export.ranked_rows(ranked, centre, date)
+def write_exports(folder: Path, remembered: Remembered, centre: Point, date: str, summary: dict[str, Any]) -> ExportPaths:
+    """The run's files: the ranked prospect CSV (dated and latest), new this week, gone, the
+    excluded (competitors, other), the digest and the run record. Prospects marked
+    `do_not_contact` appear in none of them; `not_a_fit` ones are never listed as new."""
+    playbook = Playbook.load()
+    outreach = remembered.outreach
+
+    def stage(prospect: Prospect) -> str:
+        found = outreach.get(prospect.prospect_id)
+        return found.stage if found else "new"
+
+    shown = [r for r in remembered.ranked if stage(r.prospect) not in playbook.hidden]
+    rows = export.ranked_rows(shown, centre, date, outreach)
+    fresh = [
+        row
+        for r, row in zip(shown, rows, strict=True)
+        if r.prospect.status == "new" and stage(r.prospect) not in playbook.suppressed
+    ]
+    excluded = [
+        p
+        for p in remembered.prospects
+        if p.classification.category not in classify.PARTNER_CATEGORIES and stage(p) not in playbook.hidden
+    ]
+    gone = [
+        row for row in remembered.report.gone if (outreach.get(row["prospect_id"]) or Outreach()).stage not in playbook.hidden
+    ]
     paths = ExportPaths(
         prospects=folder / "prospects-latest.csv",
         dated=folder / f"prospects-{date}.csv",
+        new=folder / "new-this-week.csv",
+        gone=folder / "gone.csv",
         excluded=folder / "excluded-latest.csv",
+        digest=folder / "digest.md",
         summary=folder / "run.json",
     )
     export.write_csv(paths.dated, export.PROSPECT_COLUMNS, rows)
     export.write_csv(paths.prospects, export.PROSPECT_COLUMNS, rows)
-    export.write_csv(paths.excluded, export.PROSPECT_COLUMNS, export.excluded_rows(excluded, centre, date))
+    export.write_csv(paths.new, export.PROSPECT_COLUMNS, fresh)
+    export.write_csv(paths.gone, export.GONE_COLUMNS, gone)
+    export.write_csv(paths.excluded, export.PROSPECT_COLUMNS, export.excluded_rows(excluded, centre, date, outreach))
+    export.atomic_write_text(paths.digest, export.digest(summary, fresh, gone, remembered.followups))
     write_run_record(folder, summary | {"files": {k: str(v) for k, v in paths.__dict__.items()}})
     return paths
 

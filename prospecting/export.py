@@ -7,6 +7,7 @@ rename), and every text cell a spreadsheet would run as a formula is neutralised
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import math
@@ -22,14 +23,19 @@ import pyarrow.csv as pacsv
 
 from prospecting.geo import KM_PER_MILE, haversine_km
 from prospecting.models import Listing, Point, Prospect, RankedProspect
+from prospecting.outreach import FollowUp
+from prospecting.store import Outreach
 
 PROSPECT_COLUMNS = (
     "rank prospect_id name category subcategory fit_score why distance_mi distance_km address city state "
     "postcode phone website email instagram facebook latitude longitude sources first_seen last_seen status "
     "stage next_step conversation_starter notes "
     # beyond the contract: the parts of the score and where the data came from
-    "confidence evidence score_niche score_proximity score_evidence licence location_precision people website_error"
+    "confidence evidence score_niche score_proximity score_evidence licence location_precision people website_error "
+    # the relationship, from the store (`prospect sync` reads stage and notes back; stage_updated dates them)
+    "owner last_contact next_follow_up referrals_received stage_updated"
 ).split()
+GONE_COLUMNS = "prospect_id name category subcategory address phone website sources first_seen last_seen status_since".split()
 LISTING_COLUMNS = (
     "id source name latitude longitude address city state postcode phone website email instagram facebook "
     "categories brand operator fetched_at licence location_precision people"
@@ -156,10 +162,25 @@ def prospect_row(p: Prospect, centre: Point, run_date: str) -> dict[str, Any]:
     }
 
 
-def ranked_rows(ranked: Sequence[RankedProspect], centre: Point, run_date: str) -> list[dict[str, Any]]:
+def relationship(outreach: Outreach | None) -> dict[str, Any]:
+    o = outreach or Outreach()
+    return {
+        "stage": o.stage,
+        "notes": o.notes,
+        "owner": o.owner,
+        "last_contact": o.last_contact,
+        "next_follow_up": o.next_follow_up,
+        "referrals_received": o.referrals_received,
+        "stage_updated": o.updated_at,
+    }
+
+
+def ranked_rows(
+    ranked: Sequence[RankedProspect], centre: Point, run_date: str, outreach: Mapping[str, Outreach] | None = None
+) -> list[dict[str, Any]]:
     rows = []
     for r in ranked:
-        row = prospect_row(r.prospect, centre, run_date)
+        row = prospect_row(r.prospect, centre, run_date) | relationship((outreach or {}).get(r.prospect.prospect_id))
         row.update(
             rank=r.rank,
             fit_score=r.fit_score,
@@ -172,9 +193,11 @@ def ranked_rows(ranked: Sequence[RankedProspect], centre: Point, run_date: str) 
     return rows
 
 
-def excluded_rows(prospects: Sequence[Prospect], centre: Point, run_date: str) -> list[dict[str, Any]]:
+def excluded_rows(
+    prospects: Sequence[Prospect], centre: Point, run_date: str, outreach: Mapping[str, Outreach] | None = None
+) -> list[dict[str, Any]]:
     """Competitors and `other`, nearest first within each category; no rank or score."""
-    rows = [prospect_row(p, centre, run_date) for p in prospects]
+    rows = [prospect_row(p, centre, run_date) | relationship((outreach or {}).get(p.prospect_id)) for p in prospects]
     rows.sort(key=lambda r: (r["category"], r["distance_km"] if r["distance_km"] is not None else float("inf"), r["name"]))
     return rows
 
@@ -207,3 +230,51 @@ def listing_row(listing: Listing) -> dict[str, Any]:
 
 def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~-])")
+
+
+def md(text: Any) -> str:
+    """Listing text made inert in Markdown: HTML escaped, Markdown's punctuation backslashed, one line."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(" ".join(str(text).split()), quote=False))
+
+
+def digest(
+    summary: Mapping[str, Any], new: Sequence[Mapping[str, Any]], gone: Sequence[Mapping[str, Any]], followups: Sequence[FollowUp]
+) -> str:
+    """The week in one page: new prospects by category, gone ones, follow-ups due, source health."""
+    lines = [f"# Prospects for {md(summary.get('clinic', ''))}: week of {summary.get('date', '')}", ""]
+    if summary.get("near"):
+        lines += [f"Area: near {md(summary['near'])}", ""]
+    lines += [f"## New this week ({len(new)})", ""]
+    by_category: dict[str, list[Mapping[str, Any]]] = {}
+    for row in new:
+        by_category.setdefault(str(row["category"]), []).append(row)
+    for category in sorted(by_category):
+        rows = by_category[category]
+        lines.append(f"### {md(category.replace('_', ' '))} ({len(rows)})")
+        for row in rows[:10]:
+            distance = f", {row['distance_mi']:.1f} mi" if isinstance(row.get("distance_mi"), float) else ""
+            lines.append(f"- {md(row['name'])}: {md(row['subcategory'])}{distance}, fit {row['fit_score']}")
+        if len(rows) > 10:
+            lines.append(f"- and {len(rows) - 10} more in new-this-week.csv")
+        lines.append("")
+    if not new:
+        lines += ["Nothing new since the last run.", ""]
+    lines += [f"## Gone ({len(gone)})", ""]
+    lines += [f"- {md(row['name'])} ({md(row['subcategory'])}), last seen {row['last_seen']}" for row in gone] or [
+        "Nothing has gone."
+    ]
+    lines += ["", f"## Follow-ups due ({len(followups)})", ""]
+    lines += [f"- {f.due}: {md(f.name or f.prospect_id)} ({md(f.stage.replace('_', ' '))})" for f in followups] or ["None due."]
+    lines += ["", "## Sources", ""]
+    for name, report in sorted(summary.get("sources", {}).items()):
+        if report.get("status") == "ok":
+            lines.append(f"- {md(name)}: ok, {report.get('listings', 0)} listings")
+        else:
+            lines.append(f"- {md(name)}: failed: {md(report.get('error', ''))}")
+    attribution = summary.get("attribution") or []
+    if attribution:
+        lines += ["", "Data: " + "; ".join(md(a) for a in attribution)]
+    return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -160,10 +161,11 @@ def test_two_hundred_sites_keep_each_hosts_pace(tmp_path: Path, sites: Sites) ->
         arrivals[seen.headers["Host"].split(":")[0]].append(seen.at)
     assert len(arrivals) == 200 and all(len(times) == 5 for times in arrivals.values())
     gaps = [b - a for times in arrivals.values() for a, b in itertools.pairwise(times)]
-    # The client spaces its requests; the server's clock adds only scheduling jitter (tens of ms on a
-    # busy 2-core machine), while unpaced requests would arrive about 1 ms apart.
-    assert min(gaps) >= interval / 2
-    assert all(times[-1] - times[0] >= 4 * interval - 0.02 for times in arrivals.values())
+    # The client spaces its requests; the server's clock adds scheduling jitter to each arrival
+    # (tens of ms on a busy 2-core machine: one late arrival makes one short gap), while unpaced
+    # requests would arrive about 1 ms apart. So: the typical gap, and each host's whole span.
+    assert statistics.median(gaps) >= 0.9 * interval
+    assert all(times[-1] - times[0] >= 4 * interval - 0.05 for times in arrivals.values())
 
 
 def test_link_choice_and_urls() -> None:
