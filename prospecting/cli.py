@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
+from datetime import date as date_type
 from pathlib import Path
 from typing import Any
 
@@ -301,6 +303,98 @@ def fit_matching(inputs: tuple[str, ...], truth: str, out: str | None) -> None:
         click.echo(f"written to {out} (use: prospect dedupe ... --matching {out})")
     else:
         click.echo(table, nl=False)
+
+
+def _clinic_store(clinic: str | None) -> tuple[str, Any]:
+    """The clinic's slug and its store (the database of its profile's output folder, or PROSPECTING_DB_URL)."""
+    from prospecting.config import load_profile
+    from prospecting.store import Store, database_url
+
+    profile = load_profile(_clinic_path(clinic))
+    return profile.slug, Store(database_url(profile.output_dir))
+
+
+def _date(value: str | None, what: str) -> date_type | None:
+    if value is None:
+        return None
+    try:
+        return date_type.fromisoformat(value)
+    except ValueError as e:
+        raise InputError(f"{what} {value!r} is not a date (expected YYYY-MM-DD)") from e
+
+
+@cli.command()
+@click.argument("prospect_id")
+@click.argument("stage")
+@click.option("--note", default="", help="A note, kept under today's date.")
+@click.option("--next", "next_date", help="Next follow-up date (YYYY-MM-DD); default: the stage's cadence.")
+@click.option("--owner", help="Who on the team looks after this relationship.")
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+def mark(prospect_id: str, stage: str, note: str, next_date: str | None, owner: str | None, clinic: str | None) -> None:
+    """Move a prospect to an outreach stage (new, customer, rapport, asked_advice, partner, referring,
+    not_a_fit, do_not_contact)."""
+    from prospecting import outreach
+
+    follow_up = _date(next_date, "--next")
+    slug, store = _clinic_store(clinic)
+    with store:
+        result = outreach.mark(store, slug, prospect_id, stage.strip().lower(), date_type.today(), note, follow_up, owner)
+    due = f", next follow-up {result.next_follow_up}" if result.next_follow_up else ""
+    click.echo(f"{prospect_id}: {result.stage}{due}")
+
+
+@cli.command()
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+@click.option("--by", "by_date", help="List what is due by this date (YYYY-MM-DD; default today).")
+def followups(clinic: str | None, by_date: str | None) -> None:
+    """List the follow-ups that are due (partners: a workshop every quarter)."""
+    from prospecting import outreach
+
+    today = _date(by_date, "--by") or date_type.today()
+    slug, store = _clinic_store(clinic)
+    with store:
+        found = outreach.due(store, slug, today)
+    if not found:
+        click.echo(f"No follow-ups due by {today.isoformat()}.")
+        return
+    for f in found:
+        contact = f.phone or f.website
+        click.echo(f"{f.due}  {f.prospect_id}  {f.name or '(name unknown)'}  [{f.stage}]" + (f"  {contact}" if contact else ""))
+
+
+@cli.command()
+@click.argument("sheet", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+def sync(sheet: str, clinic: str | None) -> None:
+    """Bring back the stage and notes edited in an exported prospect CSV (nothing else changes)."""
+    from prospecting import outreach
+
+    rows = outreach.read_sheet(Path(sheet))
+    slug, store = _clinic_store(clinic)
+    with store:
+        report = outreach.sync(store, slug, rows, Path(sheet))
+    for line in report.conflicts:
+        click.echo(f"conflict: {line}", err=True)
+    click.echo(f"{len(report.applied)} prospects updated, {report.unchanged} unchanged, {len(report.conflicts)} conflicts.")
+    if report.conflicts:
+        sys.exit(EXIT_PARTIAL)
+
+
+@cli.command()
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+@click.option("--cron", help='When to run, as cron in the clinic\'s timezone (default "0 6 * * 1": Mondays 06:00).')
+@click.option("--register-only", is_flag=True, help="Register the schedule with the Prefect server and exit.")
+def schedule(clinic: str | None, cron: str | None, register_only: bool) -> None:
+    """Run discovery weekly: register the schedule with Prefect and serve it (runs while this runs)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.schedule import register, serve_weekly
+
+    path = str(_clinic_path(clinic).resolve())
+    deployment_id = register(path, cron)
+    click.echo(f"Registered weekly discovery for {path} (deployment {deployment_id}).")
+    if not register_only:
+        click.echo("Serving: scheduled runs start from here; stop with Ctrl+C.")
+        serve_weekly([path], cron)
 
 
 def _read_records(inputs: tuple[str, ...]) -> tuple[ListingColumns, pa.ChunkedArray]:

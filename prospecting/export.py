@@ -7,6 +7,7 @@ rename), and every text cell a spreadsheet would run as a formula is neutralised
 from __future__ import annotations
 
 import csv
+import glob
 import html
 import io
 import json
@@ -96,6 +97,8 @@ def atomic_write(path: Path, write: Any, binary: bool = False) -> None:
     A failure (or a kill) before the rename leaves the previous file untouched.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):  # left by a writer that was killed
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with tmp.open("wb") if binary else tmp.open("w", encoding="utf-8", newline="") as f:

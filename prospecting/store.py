@@ -549,7 +549,7 @@ class Store:
                 if not set(old["sources"].split(";")) <= answered:
                     continue  # a source that saw it failed: its absence proves nothing
                 missed = old["missed_runs"] + 1
-                status = "gone" if missed >= 2 else old["status"]
+                status = "gone" if missed >= 2 else "active" if old["first_run"] in finished else old["status"]
                 where = (prospects.c.clinic == clinic) & (prospects.c.area == area) & (prospects.c.prospect_id == pid)
                 conn.execute(
                     update(prospects)

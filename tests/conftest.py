@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,6 +26,39 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def _in_a_scratch_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Relative paths (the default `output/`) land in a temporary folder, never in the repository."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database URL for the store, once per backend: a fresh SQLite file, or a fresh PostgreSQL schema.
+
+    PostgreSQL is the server named by PROSPECTING_TEST_PG_URL (`.ci/run` starts one and sets it); each
+    test gets its own schema, made the connections' search_path, and dropped afterwards. Without the
+    variable the PostgreSQL case is skipped, or fails when CI_REQUIRE_POSTGRES=1.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'prospecting.db'}"
+        return
+    base = os.environ.get("PROSPECTING_TEST_PG_URL")
+    if not base:
+        if os.environ.get("CI_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PROSPECTING_TEST_PG_URL not set but CI_REQUIRE_POSTGRES=1: the PostgreSQL store tests are required")
+        pytest.skip("PROSPECTING_TEST_PG_URL not set (.ci/run sets it)")
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(base, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a connection a test left in a transaction
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
