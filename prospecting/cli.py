@@ -110,7 +110,13 @@ def _report(summary: dict[str, Any]) -> int:
     for name, report in summary["sources"].items():
         if report["status"] != "ok":
             click.echo(f"source {name} failed: {report['error']}", err=True)
+    click.echo(
+        f"{counts['new']} new this run, {counts['gone']} gone, {counts['returned']} back; "
+        f"{counts['followups_due']} follow-ups due."
+    )
     click.echo(f"Ranked prospects: {files['prospects']}")
+    click.echo(f"New this week:    {files['new']}")
+    click.echo(f"Digest:           {files['digest']}")
     click.echo(f"Set apart:        {files['excluded']}")
     click.echo(f"Run summary:      {files['summary']}")
     click.echo("Data: " + "; ".join(summary["attribution"]))

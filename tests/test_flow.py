@@ -200,3 +200,24 @@ def test_four_sources_make_one_list(tmp_path: Path) -> None:
     records = [key for r in rows for key in r["sources"].split(";")]
     assert len(records) == len(set(records))  # each source record in exactly one prospect
     assert sum(r["name"] == "Orangetheory Fitness" for r in rows) == 2  # two branches, kept apart
+
+
+def test_a_rerun_the_same_day_reuses_finished_fetches_and_tags_its_area(demo_profile: Path) -> None:
+    from prefect import get_client
+    from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
+    from prefect.client.schemas.sorting import TaskRunSort
+
+    from prospecting.store import Store
+
+    args = ("discover", "--clinic", str(demo_profile), "--near", "32.7800,-79.9400", "--radius", "2km")
+    assert invoke(*args)[0] == 0
+    assert invoke(*args)[0] == 0
+    with get_client(sync_client=True) as client:
+        fetches = client.read_task_runs(
+            task_run_filter=TaskRunFilter(name=TaskRunFilterName(any_=["fetch-osm"])), sort=TaskRunSort.EXPECTED_START_TIME_DESC
+        )
+    assert fetches[0].state is not None and fetches[0].state.name == "Cached"
+    with Store(f"sqlite:///{demo_profile.parent / 'out' / 'prospecting.db'}") as store:
+        runs = store.runs("test-clinic")
+        assert [(r["area"], r["status"]) for r in runs[-2:]] == [("near-32-7800-79-9400", "complete")] * 2
+        assert {r["area"] for r in store.prospect_rows("test-clinic")} == {"near-32-7800-79-9400"}

@@ -211,3 +211,19 @@ def test_prefect_yaml_parses_and_its_entrypoints_resolve() -> None:
         module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
         flow = getattr(module, name)
         assert set(deployment["parameters"]) <= set(flow.parameters.properties)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_schedule_command_registers_the_weekly_deployment(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from prospecting.cli import cli
+
+    profile = chicago_profile(tmp_path, "Riverside Sports PT")
+    result = CliRunner().invoke(cli, ["schedule", "--clinic", str(profile), "--register-only"])
+    assert result.exit_code == 0, result.output
+    deployment, count = read_back("riverside-sports-pt")
+    assert count == 1 and str(deployment.id) in result.output
+    assert (only_cron(deployment.schedules).cron, only_cron(deployment.schedules).timezone) == ("0 6 * * 1", "America/Chicago")
+    bad = CliRunner().invoke(cli, ["schedule", "--clinic", str(profile), "--cron", "weekly", "--register-only"])
+    assert bad.exit_code == 2 and "cron: 'weekly' is not a cron schedule" in bad.output
