@@ -209,7 +209,7 @@ def _discover(
         "prospects": len(prospects),
         "partners": len(ranked),
         "excluded": len(prospects) - len(ranked),
-        "new": sum(1 for p in remembered.prospects if p.status == "new"),
+        "new": sum(1 for r in remembered.ranked if r.prospect.status == "new"),
         "gone": len(remembered.report.gone),
         "returned": len(remembered.report.returned),
         "followups_due": len(remembered.followups),

@@ -235,7 +235,7 @@ def write_json(path: Path, data: Any) -> None:
     atomic_write_text(path, json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|<>~-])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # emphasis, code, links, tables; we start every line ourselves
 
 
 def md(text: Any) -> str:
@@ -259,16 +259,18 @@ def digest(
         lines.append(f"### {md(category.replace('_', ' '))} ({len(rows)})")
         for row in rows[:10]:
             distance = f", {row['distance_mi']:.1f} mi" if isinstance(row.get("distance_mi"), float) else ""
-            lines.append(f"- {md(row['name'])}: {md(row['subcategory'])}{distance}, fit {row['fit_score']}")
+            lines.append(
+                f"- {md(row['name'])}: {md(str(row['subcategory']).replace('_', ' '))}{distance}, fit {row['fit_score']}"
+            )
         if len(rows) > 10:
             lines.append(f"- and {len(rows) - 10} more in new-this-week.csv")
         lines.append("")
     if not new:
         lines += ["Nothing new since the last run.", ""]
     lines += [f"## Gone ({len(gone)})", ""]
-    lines += [f"- {md(row['name'])} ({md(row['subcategory'])}), last seen {row['last_seen']}" for row in gone] or [
-        "Nothing has gone."
-    ]
+    lines += [
+        f"- {md(row['name'])} ({md(str(row['subcategory']).replace('_', ' '))}), last seen {row['last_seen']}" for row in gone
+    ] or ["Nothing has gone."]
     lines += ["", f"## Follow-ups due ({len(followups)})", ""]
     lines += [f"- {f.due}: {md(f.name or f.prospect_id)} ({md(f.stage.replace('_', ' '))})" for f in followups] or ["None due."]
     lines += ["", "## Sources", ""]
