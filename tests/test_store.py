@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -48,3 +49,26 @@ def test_many_records(store: Store) -> None:
     first = [i.prospect_id for i in store.identities(clusters, "2026-11-01")]
     assert len(set(first)) == 3000
     assert [i.prospect_id for i in store.identities(clusters, "2026-11-08")] == first
+
+
+def test_a_version_1_file_is_backed_up_then_migrated(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "prospecting.db"
+    with sqlite3.connect(path) as conn:  # the first store: the bridge and lineage, no version table
+        conn.execute(
+            "CREATE TABLE source_records (record_key VARCHAR(300) PRIMARY KEY, prospect_id VARCHAR(40) NOT NULL,"
+            " first_seen VARCHAR(10) NOT NULL, last_seen VARCHAR(10) NOT NULL)"
+        )
+        conn.execute("INSERT INTO source_records VALUES ('osm:node/1', 'p-0123456789', '2026-10-01', '2026-10-01')")
+    with Store(f"sqlite:///{path}") as store:
+        assert store.identities([["osm:node/1"]], "2026-11-01")[0].prospect_id == "p-0123456789"
+        assert store.integrity_problems() == []
+    backups = list(tmp_path.glob("prospecting.db.v1-*.bak"))
+    assert len(backups) == 1
+    with sqlite3.connect(backups[0]) as conn:
+        assert [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["source_records"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
+    Store(f"sqlite:///{path}").close()  # opening a current file again makes no new backup
+    assert len(list(tmp_path.glob("prospecting.db.v1-*.bak"))) == 1
