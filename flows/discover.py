@@ -87,9 +87,9 @@ def rank_task(prospects: list[Prospect], profile: ClinicProfile, centre: Point) 
 
 @task(name="export")
 def export_task(
-    folder: str, remembered: discovery.Remembered, centre: Point, date: str, summary: dict[str, Any]
+    profile: ClinicProfile, folder: str, remembered: discovery.Remembered, centre: Point, date: str, summary: dict[str, Any]
 ) -> discovery.ExportPaths:
-    return discovery.write_exports(Path(folder), remembered, centre, date, summary)
+    return discovery.write_exports(profile, Path(folder), remembered, centre, date, summary)
 
 
 @flow(name="discover", log_prints=True)
@@ -214,7 +214,7 @@ def _discover(
         "returned": len(remembered.report.returned),
         "followups_due": len(remembered.followups),
     }
-    paths = export_task(str(folder), remembered, centre, date, summary)
+    paths = export_task(profile, str(folder), remembered, centre, date, summary)
     lap("export")
     summary["files"] = {k: str(v) for k, v in paths.__dict__.items()}
     _publish(summary, remembered.ranked, paths)

@@ -311,6 +311,54 @@ def fit_matching(inputs: tuple[str, ...], truth: str, out: str | None) -> None:
         click.echo(table, nl=False)
 
 
+@cli.command()
+@click.option("--clinic", type=click.Path(dir_okay=False), help=f"Clinic profile (default {DEFAULT_CLINIC}).")
+@click.option("--near", help="The area of a `--near` run instead of the clinic's own.")
+@click.option(
+    "--category", type=click.Choice(["fitness", "direct_primary_care", "functional_medicine"]), help="Only this category."
+)
+@click.option("--n", "count", default=20, show_default=True, type=click.IntRange(1, 1000), help="How many to show.")
+def top(clinic: str | None, near: str | None, category: str | None, count: int) -> None:
+    """Print the best-ranked prospects of the last run as a table."""
+    import csv
+
+    from prospecting import discovery
+    from prospecting.config import load_profile
+
+    profile = load_profile(_clinic_path(clinic))
+    path = discovery.output_folder(profile, near) / "prospects-latest.csv"
+    if not path.exists():
+        raise InputError(f"{path}: no prospects yet (expected a run first: prospect discover)")
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if not category or r["category"] == category][:count]
+    if not rows:
+        click.echo(f"No {category or 'partner'} prospects in {path}.")
+        return
+    width = shutil.get_terminal_size((120, 20)).columns
+    table = [("#", "fit", "name", "kind", "mi", "stage", "contact")] + [
+        (
+            r["rank"],
+            r["fit_score"],
+            r["name"].lstrip("'"),
+            r["subcategory"].replace("_", " "),
+            f"{float(r['distance_mi']):.1f}" if r["distance_mi"] else "",
+            r["stage"],
+            r["phone"].lstrip("'") or r["website"] or r["email"],
+        )
+        for r in rows
+    ]
+    sizes = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    sizes[2] = min(sizes[2], max(12, width - sum(sizes) + sizes[2] - 2 * len(sizes)))
+    for row in table:
+        cells = [cell if len(cell) <= size else cell[: size - 1] + "…" for cell, size in zip(row, sizes, strict=True)]
+        click.echo(
+            "  ".join(
+                c.rjust(s) if i in (0, 1, 4) else c.ljust(s) for i, (c, s) in enumerate(zip(cells, sizes, strict=True))
+            ).rstrip()
+        )
+    click.echo(f"\n{path}  (next steps and conversation starters are in the CSV)")
+
+
 def _clinic_store(clinic: str | None) -> tuple[str, Any]:
     """The clinic's slug and its store (the database of its profile's output folder, or PROSPECTING_DB_URL)."""
     from prospecting.config import load_profile

@@ -105,6 +105,7 @@ class ClinicProfile:
     crawl_concurrency: int = 8
     crawl_allow_hosts: tuple[str, ...] = ()
     crawl_resolve: Mapping[str, str] = field(default_factory=dict)
+    weights: Mapping[str, float] = field(default_factory=dict)  # the clinic's own fit_score weights
 
     @property
     def slug(self) -> str:
@@ -271,6 +272,20 @@ def _paths(value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+_COMPONENTS = ("niche", "proximity", "evidence", "cash_pay", "reachability", "independence")
+
+
+def _weights(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ValueError(f"{value!r} is not a table (expected e.g. {{ niche = 0.5, proximity = 0.3 }})")
+    unknown = sorted(set(value) - set(_COMPONENTS))
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a score component (expected some of {', '.join(_COMPONENTS)})")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10 for v in value.values()):
+        raise ValueError(f"{value!r} has a weight that is not a number in 0-10")
+    return {k: float(v) for k, v in value.items()}
+
+
 # field -> (check, default); a default of ... means required.
 _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "name": (_text, ...),
@@ -305,6 +320,7 @@ _FIELDS: dict[str, tuple[Callable[[Any], Any], Any]] = {
     "http.min_interval": (_number(0, 60), 1),
     "file.paths": (_paths, []),
     "file.licence": (_text, "user-supplied"),
+    "weights": (_weights, {}),
 }
 
 
@@ -387,4 +403,5 @@ def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -
         crawl_concurrency=values["crawl.concurrency"],
         crawl_allow_hosts=values["crawl.allow_hosts"],
         crawl_resolve=values["crawl.resolve"],
+        weights=values["weights"],
     )

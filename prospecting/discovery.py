@@ -22,7 +22,7 @@ from prospecting.geo import haversine_km
 from prospecting.geocode import NOMINATIM_MIN_DELAY, locate, parse_lat_lon
 from prospecting.http import HttpClient, HttpSettings
 from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
-from prospecting.outreach import FollowUp, Playbook, due
+from prospecting.outreach import FollowUp, Kit, Playbook, due
 from prospecting.sources import SOURCES
 from prospecting.sources.dpc_frontier import MIN_INTERVAL_S as DPC_FRONTIER_MIN_INTERVAL
 from prospecting.store import Outreach, RunReport, Sighting, Store, database_url
@@ -190,7 +190,7 @@ def remember(
 
 def rank_partners(prospects: list[Prospect], profile: ClinicProfile, centre: Point) -> list[RankedProspect]:
     partners = [p for p in prospects if p.classification.category in classify.PARTNER_CATEGORIES]
-    return rank.rank_prospects(partners, centre, profile.radius_km, rank.Scoring.for_niche(profile.niche))
+    return rank.rank_prospects(partners, centre, profile.radius_km, rank.Scoring.for_niche(profile.niche, profile.weights))
 
 
 def output_folder(profile: ClinicProfile, near: str | None) -> Path:
@@ -213,7 +213,9 @@ class ExportPaths:
     summary: Path
 
 
-def write_exports(folder: Path, remembered: Remembered, centre: Point, date: str, summary: dict[str, Any]) -> ExportPaths:
+def write_exports(
+    profile: ClinicProfile, folder: Path, remembered: Remembered, centre: Point, date: str, summary: dict[str, Any]
+) -> ExportPaths:
     """The run's files: the ranked prospect CSV (dated and latest), new this week, gone, the
     excluded (competitors, other), the digest and the run record. Prospects marked
     `do_not_contact` appear in none of them; `not_a_fit` ones are never listed as new."""
@@ -226,6 +228,9 @@ def write_exports(folder: Path, remembered: Remembered, centre: Point, date: str
 
     shown = [r for r in remembered.ranked if stage(r.prospect) not in playbook.hidden]
     rows = export.ranked_rows(shown, centre, date, outreach)
+    kit, niche = Kit.load(), rank.Scoring.for_niche(profile.niche, profile.weights).label
+    for row in rows:
+        row.update(kit.for_prospect(row["name"], row["category"], row["subcategory"], profile.name, niche))
     fresh = [
         row
         for r, row in zip(shown, rows, strict=True)

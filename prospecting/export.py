@@ -32,9 +32,10 @@ PROSPECT_COLUMNS = (
     "postcode phone website email instagram facebook latitude longitude sources first_seen last_seen status "
     "stage next_step conversation_starter notes "
     # beyond the contract: the parts of the score and where the data came from
-    "confidence evidence score_niche score_proximity score_evidence licence location_precision people website_error "
+    "confidence evidence score_niche score_proximity score_evidence score_cash_pay score_reachability "
+    "score_independence penalties licence location_precision people website_error "
     # the relationship, from the store (`prospect sync` reads stage and notes back; stage_updated dates them)
-    "owner last_contact next_follow_up referrals_received stage_updated"
+    "owner last_contact next_follow_up referrals_received stage_updated workshop"
 ).split()
 GONE_COLUMNS = "prospect_id name category subcategory address phone website sources first_seen last_seen status_since".split()
 LISTING_COLUMNS = (
@@ -188,9 +189,8 @@ def ranked_rows(
             rank=r.rank,
             fit_score=r.fit_score,
             why=r.why,
-            score_niche=r.components["niche"],
-            score_proximity=r.components["proximity"],
-            score_evidence=r.components["evidence"],
+            **{f"score_{k}": v for k, v in r.components.items()},
+            penalties="; ".join(f"{k} -{v:g}" for k, v in r.penalties.items()),
         )
         rows.append(row)
     return rows

@@ -207,6 +207,7 @@ class RankedProspect:
     components: dict[str, float]
     why: str
     distance_km: float | None
+    penalties: dict[str, float] = field(default_factory=dict)  # points off, by reason
 
 
 @dataclass(frozen=True, slots=True)

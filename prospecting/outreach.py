@@ -54,6 +54,49 @@ class Playbook:
         return stage
 
 
+_PLACES = ("name", "clinic", "niche", "kind")
+_KIT_FIELDS = ("next_step", "conversation_starter", "workshop")
+
+
+@dataclass(frozen=True)
+class Kit:
+    """The outreach kit's templates: per category, and per subcategory where given."""
+
+    templates: Mapping[str, Mapping[str, Any]]
+
+    @classmethod
+    def load(cls, table: Mapping[str, Any] | None = None) -> Kit:
+        table = config_table("outreach") if table is None else table
+        kit = table.get("kit", {})
+        for category, entry in kit.items():
+            for key, text in _texts(entry):
+                try:
+                    text.format_map(dict.fromkeys(_PLACES, ""))
+                except (KeyError, ValueError, IndexError) as e:
+                    raise ConfigError(
+                        f"config/outreach.toml: kit.{category}: {key}: {e} (expected only {{{'}, {'.join(_PLACES)}}})"
+                    ) from e
+        return cls(kit)
+
+    def for_prospect(self, name: str, category: str, subcategory: str, clinic: str, niche: str) -> dict[str, str]:
+        """next_step, conversation_starter and workshop for one prospect (blank where no template)."""
+        general = self.templates.get(category, {})
+        specific = general.get(subcategory, {}) if isinstance(general.get(subcategory), dict) else {}
+        kind = str(specific.get("kind") or general.get("kind") or subcategory.replace("_", " "))
+        values = {"name": name, "clinic": clinic, "niche": niche, "kind": kind}
+        return {f: str(specific.get(f) or general.get(f) or "").format_map(values) for f in _KIT_FIELDS}
+
+
+def _texts(entry: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for key, value in entry.items():
+        if isinstance(value, dict):
+            found += _texts(value, f"{prefix}{key}.")
+        elif isinstance(value, str):
+            found.append((f"{prefix}{key}", value))
+    return found
+
+
 def mark(
     store: Store,
     clinic: str,

@@ -62,7 +62,7 @@ def run_week(profile: ClinicProfile, n: int, seen: dict[str, list[Listing]], fai
         "status": "partial" if failed else "complete",
         "sources": {s: {"status": "failed", "error": "HTTP 503"} if s in failed else {"status": "ok"} for s in seen},
     }
-    discovery.write_exports(profile.output_dir / profile.slug, remembered, CENTRE, day, summary)
+    discovery.write_exports(profile, profile.output_dir / profile.slug, remembered, CENTRE, day, summary)
     discovery.finish_run(profile, run_id, summary)
     return Week(n, day, profile.output_dir / profile.slug)
 
@@ -254,3 +254,33 @@ def test_mark_followups_and_sync_commands(profile: ClinicProfile, tmp_path: Path
     week = run_week(profile, 2, {"osm": [YOGA, CROSSFIT]})
     code, out = run("sync", str(week.folder / "prospects-latest.csv"))
     assert code == 0 and "0 prospects updated, 2 unchanged, 0 conflicts." in out
+
+
+def test_outreach_kit_and_top(profile: ClinicProfile) -> None:
+    from click.testing import CliRunner
+
+    from prospecting.cli import cli
+
+    dpc = Listing(
+        "osm", "node/9", "Lowcountry Direct Primary Care", CENTRE.latitude, CENTRE.longitude, categories=("amenity=doctors",)
+    )
+    week = run_week(profile, 1, {"osm": [YOGA, RUNNING, dpc]})
+    rows = {r["name"]: r for r in week.rows("prospects-latest.csv")}
+    yoga, store, doctor = (
+        rows["King Street Yoga House"],
+        rows["Lowcountry Running Company"],
+        rows["Lowcountry Direct Primary Care"],
+    )
+    assert yoga["next_step"].startswith("Become a member") and "King Street Yoga House" in yoga["next_step"]
+    assert store["next_step"] == "Buy your next pair of shoes at Lowcountry Running Company and join their group run."
+    assert "free injury screen" in doctor["next_step"]
+    for row in rows.values():  # in the ask-for-advice style, with the clinic's and the prospect's names only
+        assert "advice" in row["conversation_starter"] or "your take" in row["conversation_starter"]
+        assert profile.name in row["conversation_starter"] and row["name"] in row["conversation_starter"]
+        assert row["workshop"]
+    result = CliRunner().invoke(cli, ["top", "--clinic", profile.source_file, "--n", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:3] == ["#", "fit", "name"] and len([x for x in lines[1:] if x.strip()]) == 3  # 2 rows + path
+    only = CliRunner().invoke(cli, ["top", "--clinic", profile.source_file, "--category", "direct_primary_care"])
+    assert "Lowcountry Direct Primary Care" in only.output and "King Street Yoga" not in only.output
