@@ -117,6 +117,7 @@ def _report(summary: dict[str, Any]) -> int:
     click.echo(f"Ranked prospects: {files['prospects']}")
     click.echo(f"New this week:    {files['new']}")
     click.echo(f"Digest:           {files['digest']}")
+    click.echo(f"Map:              {files['map']}")
     click.echo(f"Set apart:        {files['excluded']}")
     click.echo(f"Run summary:      {files['summary']}")
     click.echo("Data: " + "; ".join(summary["attribution"]))

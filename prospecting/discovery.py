@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prospecting import classify, export, match, rank
+from prospecting import classify, export, match, rank, webmap
 from prospecting.config import ClinicProfile, slugify
 from prospecting.crawl import Crawler, CrawlSettings
 from prospecting.enrich import enrich_listings
@@ -210,6 +210,7 @@ class ExportPaths:
     gone: Path
     excluded: Path
     digest: Path
+    map: Path
     summary: Path
 
 
@@ -251,6 +252,7 @@ def write_exports(
         gone=folder / "gone.csv",
         excluded=folder / "excluded-latest.csv",
         digest=folder / "digest.md",
+        map=folder / "map.html",
         summary=folder / "run.json",
     )
     export.write_csv(paths.dated, export.PROSPECT_COLUMNS, rows)
@@ -259,6 +261,7 @@ def write_exports(
     export.write_csv(paths.gone, export.GONE_COLUMNS, gone)
     export.write_csv(paths.excluded, export.PROSPECT_COLUMNS, export.excluded_rows(excluded, centre, date, outreach))
     export.atomic_write_text(paths.digest, export.digest(summary, fresh, gone, remembered.followups))
+    webmap.write_map(paths.map, profile.name, centre, profile.radius_km, rows)
     write_run_record(folder, summary | {"files": {k: str(v) for k, v in paths.__dict__.items()}})
     return paths
 

@@ -54,6 +54,12 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert summary["sources"]["osm"]["dropped"] == {"fitness_station": 10, "unnamed": 7, "outside_radius": 2}
     assert summary["sources"]["overture"]["dropped"]["permanently_closed"] == 3
     assert len(summary["attribution"]) == 3 and any("OpenStreetMap" in a for a in summary["attribution"])
+    # the outreach kit, the digest and the map
+    folder = tmp_path / "harbor-movement-physical-therapy"
+    assert all(r["next_step"] and "Harbor Movement Physical Therapy" in r["conversation_starter"] for r in rows)
+    assert (folder / "digest.md").read_text().startswith("# Prospects for Harbor Movement Physical Therapy")
+    page = (folder / "map.html").read_text()
+    assert "tile.openstreetmap.org" in page and "Lowcountry Direct Primary Care" in page
 
     # one list, and the sources column says which sources saw each prospect
     by_name = {r["name"]: r for r in rows}

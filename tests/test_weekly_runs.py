@@ -284,3 +284,17 @@ def test_outreach_kit_and_top(profile: ClinicProfile) -> None:
     assert lines[0].split()[:3] == ["#", "fit", "name"] and len([x for x in lines[1:] if x.strip()]) == 3  # 2 rows + path
     only = CliRunner().invoke(cli, ["top", "--clinic", profile.source_file, "--category", "direct_primary_care"])
     assert "Lowcountry Direct Primary Care" in only.output and "King Street Yoga" not in only.output
+
+
+def test_hostile_names_are_inert_in_every_file(profile: ClinicProfile) -> None:
+    formula = place("osm", "node/66", "=cmd|' /C calc'!A0 Yoga", 400, "leisure=fitness_centre", "sport=yoga")
+    script = place("osm", "node/67", "<script>alert(1)</script> Pilates", 700, "leisure=fitness_centre", "sport=pilates")
+    week = run_week(profile, 1, {"osm": [formula, script, YOGA]})
+    raw = (week.folder / "prospects-latest.csv").read_text(encoding="utf-8")
+    names = week.names()
+    assert "'=cmd|' /C calc'!A0 Yoga" in names  # neutralised: a spreadsheet shows it as text
+    assert not any(line.startswith("=") or ",=" in line for line in raw.splitlines())
+    page = (week.folder / "map.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)</script>" not in page and "\\u003cscript\\u003ealert(1)" in page
+    digest = (week.folder / "digest.md").read_text(encoding="utf-8")
+    assert "<script>" not in digest and "&lt;script&gt;alert(1)&lt;/script&gt; Pilates" in digest
