@@ -90,3 +90,11 @@ def test_missing_profile_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("text", "km"), [("5mi", 8.04672), ("8km", 8.0), ("800m", 0.8), (" 2.5 MI ", 4.02336)])
 def test_radius_units(text: str, km: float) -> None:
     assert parse_radius_km(text) == pytest.approx(km)
+
+
+def test_a_clinic_sets_its_own_weights(tmp_path: Path) -> None:
+    profile = load_profile(write_profile(tmp_path, BASE_PROFILE + "[weights]\nniche = 0.7\nreachability = 0\n"))
+    assert profile.weights == {"niche": 0.7, "reachability": 0.0}
+    for bad, expected in (("speed = 1", "'speed' is not a score component"), ("niche = -1", "not a number in 0-10")):
+        with pytest.raises(ConfigError, match=re.escape(expected)):
+            load_profile(write_profile(tmp_path, BASE_PROFILE + f"[weights]\n{bad}\n", "bad.toml"))
