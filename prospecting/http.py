@@ -115,6 +115,21 @@ def check_public_host(host: str, allowed: frozenset[str] = frozenset()) -> None:
             raise NotAllowed(f"{host} resolves to {address}, which is not a public address")
 
 
+SharedLimiter = Callable[[str], None]
+_shared_limiter: SharedLimiter | None = None
+
+
+def use_shared_limiter(limiter: SharedLimiter | None) -> None:
+    """Have every request that reaches the network first pass `limiter(host)`, which may wait.
+
+    The per-host pace of this process still holds; a shared limiter adds one across processes
+    and machines (the flows install one backed by Prefect's global concurrency limits, so many
+    workers are still one polite client). None removes it.
+    """
+    global _shared_limiter
+    _shared_limiter = limiter
+
+
 class _PacedAdapter(HTTPAdapter):
     """Transport adapter: only requests that reach the network pass through it, so only they wait
     and only they are checked (address, type, size) before their body is cached."""
@@ -135,6 +150,8 @@ class _PacedAdapter(HTTPAdapter):
         if target:
             request.headers["Host"] = parts.netloc
             request.url = parts._replace(scheme="http", netloc=target).geturl()
+        if _shared_limiter is not None:
+            _shared_limiter(parts.hostname or parts.netloc)
         self._pacer.wait_turn(parts.netloc)
         response = super().send(request, *args, **kwargs)
         if target:

@@ -118,3 +118,19 @@ def test_retry_after_http_date() -> None:
     assert retry_after_seconds({"Retry-After": "Wed, 21 Oct 2015 07:28:10 GMT"}, now=lambda: 1445412480.0) == 10.0
     assert retry_after_seconds({"Retry-After": "soon"}) is None
     assert retry_after_seconds({}) is None
+
+
+def test_a_shared_limiter_sees_every_request_that_reaches_the_network(tmp_path: Path, clock: FakeClock, scripted: Start) -> None:
+    from prospecting.http import use_shared_limiter
+
+    server = scripted({"/a": [Reply(body="{}")], "/b": [Reply(body="{}")]})
+    hosts: list[str] = []
+    use_shared_limiter(hosts.append)
+    try:
+        with client(tmp_path, clock) as c:
+            c.get(f"{server.url}/a")
+            c.get(f"{server.url}/b")
+            c.get(f"{server.url}/a")  # from the cache: never reaches the network, never waits
+    finally:
+        use_shared_limiter(None)
+    assert hosts == ["127.0.0.1", "127.0.0.1"] and len(server.requests) == 2
