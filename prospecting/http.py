@@ -18,6 +18,7 @@ from __future__ import annotations
 import email.utils
 import ipaddress
 import logging
+import re
 import socket
 import threading
 import time
@@ -194,11 +195,39 @@ def retry_after_seconds(headers: Mapping[str, str], now: Callable[[], float] = t
     return max(0.0, when.timestamp() - now())
 
 
+# Query parameters that carry credentials: kept out of the cache file, and shown as *** in every
+# message, log line and run record (which end up in Prefect artifacts).
+SECRET_PARAMETERS = ("api_key", "apikey", "key", "token", "access_token", "auth", "secret", "client_secret", "password")
+_SECRET_IN_TEXT = re.compile(r"(?i)\b(" + "|".join(SECRET_PARAMETERS) + r")=([^&\s'\"#]+)")
+
+
+def redact(text: str) -> str:
+    """`...?api_key=abc&q=x` -> `...?api_key=***&q=x`, wherever credentials appear in a text."""
+    return _SECRET_IN_TEXT.sub(r"\1=***", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Credentials out of log records, ours and those of the HTTP libraries (which log URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+# Filters on a logger see only its own records, so each logger that writes URLs gets one.
+for _name in ("prospecting.http", "urllib3.connectionpool", "requests_cache.session", "requests_cache.policy.actions",
+              "requests_cache.backends.base", "requests_cache.backends.sqlite"):  # fmt: skip
+    logging.getLogger(_name).addFilter(RedactingFilter())
+
+
 def describe_request(method: str, url: str, params: Mapping[str, Any] | None = None) -> str:
     if params:
         query = "&".join(f"{k}={v}" for k, v in params.items())
         url = f"{url}?{query}"
-    return f"{method} {url}"
+    return redact(f"{method} {url}")
 
 
 class HttpClient:
@@ -220,6 +249,7 @@ class HttpClient:
             allowable_codes=settings.cache_codes,
             stale_if_error=False,
             busy_timeout=30_000,  # the crawler's threads share one cache file: a writer waits its turn
+            ignored_parameters=SECRET_PARAMETERS,
         )
         self.session.headers["User-Agent"] = settings.user_agent
         self.session.max_redirects = settings.max_redirects
@@ -341,7 +371,7 @@ def _is_name_failure(error: BaseException) -> bool:
 def _root_cause(error: BaseException) -> str:
     while error.__context__ is not None and error.__context__ is not error:
         error = error.__context__
-    text = str(error).split("\n")[0]
+    text = redact(str(error).split("\n")[0])
     return text[:160]
 
 
@@ -352,5 +382,5 @@ def _error_excerpt(response: requests.Response) -> str:
         from bs4 import BeautifulSoup
 
         text = BeautifulSoup(text, "html.parser").get_text(" ")
-    text = " ".join(text.split())
+    text = redact(" ".join(text.split()))
     return f": {text[:200]}" if text else ""

@@ -137,9 +137,14 @@ def _arrow_csv(data: bytes) -> pa.Table | None:
     """Parse a plain CSV with Arrow (many times faster, a fraction of the memory), or None when
     the file has anything the exact parser below must handle and report: ragged rows, repeated
     or missing column names, blank lines, line breaks inside cells, bad quoting."""
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return None  # a lone carriage return: Arrow would end a row there, the exact parser reports it
     end = data.find(b"\n")
     header = data[: end if end >= 0 else len(data)].decode("utf-8-sig", "replace")
-    columns = next(csv.reader([header]), [])
+    try:
+        columns = next(csv.reader([header]), [])
+    except csv.Error:
+        return None
     if not columns or len(set(columns)) != len(columns) or b"\n\n" in data or b"\n\r\n" in data:
         return None
     try:
