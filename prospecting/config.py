@@ -44,6 +44,7 @@ Fields of a clinic profile (top level unless dotted):
 from __future__ import annotations
 
 import re
+import tomllib
 import zoneinfo
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ DEFAULT_NPI_URL = "https://npiregistry.cms.hhs.gov/api"
 DEFAULT_NPI_TAXONOMIES = ("Family Medicine", "Internal Medicine", "General Practice", "Nurse Practitioner, Family", "Naturopath")
 MAX_RADIUS_KM = 100.0
 _UNIT_KM = {"mi": 1.609344, "km": 1.0, "m": 0.001}
-_RADIUS_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(mi|km|m)\s*$", re.IGNORECASE)
+_RADIUS_RE = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*(mi|km|m)\s*$", re.IGNORECASE)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _URL_RE = re.compile(r"^https?://[^\s/]+", re.IGNORECASE)
 
@@ -281,8 +282,13 @@ def _weights(value: Any) -> dict[str, float]:
     unknown = sorted(set(value) - set(_COMPONENTS))
     if unknown:
         raise ValueError(f"{unknown[0]!r} is not a score component (expected some of {', '.join(_COMPONENTS)})")
-    if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 10 for v in value.values()):
-        raise ValueError(f"{value!r} has a weight that is not a number in 0-10")
+    for key, weight in value.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or not 0 <= weight <= 10:
+            raise ValueError(f"{key}: {weight!r} is not a number in 0-10 (expected a weight from 0 to 10)")
+    # the components it leaves out keep config/niches.toml's weights: together they must weigh something
+    defaults = config_table("niches").get("weights", {})
+    if sum(float(value.get(k, defaults.get(k, 0.0))) for k in _COMPONENTS) <= 0:
+        raise ValueError(f"{value!r} makes every weight 0 (expected at least one weight above 0)")
     return {k: float(v) for k, v in value.items()}
 
 
@@ -336,10 +342,30 @@ def _flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
+_UTF8_BOM = b"\xef\xbb\xbf"
+
+
+def _read_profile(path: Path) -> dict[str, Any]:
+    """The profile's TOML. A UTF-8 byte-order mark, which Windows Notepad may write, is skipped."""
+    try:
+        with path.open("rb") as f:
+            bom = f.read(3) == _UTF8_BOM
+    except OSError:
+        bom = False  # read_toml names the problem: not found, a folder...
+    if not bom:
+        return read_toml(path)
+    try:
+        return tomllib.loads(path.read_bytes()[3:].decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text (expected a UTF-8 TOML file)") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: malformed TOML: {e} (expected valid TOML)") from e
+
+
 def load_profile(path: str | Path, overrides: Mapping[str, Any] | None = None) -> ClinicProfile:
     """Read and check a clinic profile; `overrides` (dotted field names) come from the command line."""
     path = Path(path)
-    raw = _flatten(read_toml(path))
+    raw = _flatten(_read_profile(path))
     values: dict[str, Any] = {}
     for origin, data in ((str(path), raw), ("command line", dict(overrides or {}))):
         for key, value in data.items():

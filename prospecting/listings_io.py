@@ -96,17 +96,27 @@ def read_table(path: Path) -> Table:
     text, warning = _decode(path, raw)
     if not text.strip():
         raise InputError(f"{path}: empty (expected a header row and listings)")
+    skipped: dict[str, int] = {}
     if path.suffix.lower() in (".geojson", ".json"):
-        columns, rows = _geojson_rows(path, text)
-        table = Table(path, columns, _arrow_table(columns, rows), range(1, len(rows) + 1))
+        columns, rows, numbers, without_properties = _geojson_rows(path, text)
+        table = Table(path, columns, _arrow_table(columns, rows), numbers)
+        if without_properties:
+            skipped["no properties (skipped)"] = without_properties
     else:
-        fast = _arrow_csv(raw if warning is None and not raw.startswith((b"\xff\xfe", b"\xfe\xff")) else text.encode())
+        plain = warning is None and not raw.startswith((b"\xff\xfe", b"\xfe\xff"))
+        if "\n" not in text and "\r" in text:  # old Mac line endings (Excel's "CSV (Macintosh)")
+            text, plain = text.replace("\r", "\n"), False
+        fast = _arrow_csv(raw if plain else text.encode())
         if fast is not None:
             table = Table(path, fast.column_names, fast, range(2, fast.num_rows + 2))
         else:
-            columns, rows, lines = _csv_rows(path, text)
+            columns, rows, lines = _csv_rows(path, text, skipped)
             table = Table(path, columns, _arrow_table(columns, rows), lines)
+        repeated = next((c for n, c in enumerate(table.columns) if c.strip() and c in table.columns[:n]), None)
+        if repeated is not None:
+            raise InputError(f"{path}: column {repeated!r} appears twice (expected unique column names)")
     del raw, text
+    table.skipped.update(skipped)
     if warning:
         table.warnings.append(warning)
     lower = {c.strip().lower(): c for c in table.columns}
@@ -116,13 +126,19 @@ def read_table(path: Path) -> Table:
             found += [c for c in table.columns if _NUMBERED_CATEGORY.match(c.strip().lower())]
         if found:
             table.mapping[name] = found if name == "categories" else found[:1]
-    if "name" not in table.mapping:
+    if "name" not in table.mapping and not (len(table) == 0 and not table.columns):  # an empty FeatureCollection: 0 rows
+        separator = next((s for s in (";", "\t", "|") if len(table.columns) == 1 and s in table.columns[0]), None)
+        if separator is not None:
+            raise InputError(
+                f"{path}: no name column: the header is separated by {separator!r}, not commas "
+                "(expected comma-separated values: save as CSV with commas)"
+            )
         raise InputError(f"{path}: no name column (expected one of {', '.join(ALIASES['name'])})")
     return table
 
 
 def _decode(path: Path, raw: bytes) -> tuple[str, str | None]:
-    """Text of a file: UTF-8 (with or without BOM), UTF-16 with a BOM, else Latin-1 with a warning."""
+    """Text of a file: UTF-8 (with or without BOM), UTF-16 with a BOM, else Windows-1252 or Latin-1 with a warning."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16"), None
     if b"\x00" in raw[:4096]:
@@ -130,7 +146,12 @@ def _decode(path: Path, raw: bytes) -> tuple[str, str | None]:
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as e:
-        return raw.decode("latin-1"), f"{path}: not UTF-8 (byte {e.start}); read as Latin-1, check accented names"
+        warning = f"{path}: not UTF-8 (byte {e.start}); read as Latin-1 (Windows-1252), check accented names"
+    try:
+        # Excel's "CSV" on Windows: Latin-1 but for 0x80-0x9F, where its curly quotes and dashes are
+        return raw.decode("cp1252"), warning
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), warning
 
 
 def _arrow_csv(data: bytes) -> pa.Table | None:
@@ -179,10 +200,14 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _csv_rows(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int]]:
+def _csv_rows(path: Path, text: str, skipped: dict[str, int] | None = None) -> tuple[list[str], list[list[str]], list[int]]:
+    """Columns, rows and the line each row starts on; rows with more cells than the header are counted in `skipped`."""
     rows: list[list[str]] = []
     lines: list[int] = []
+    long_rows = 0
     reader = csv.reader(_lines(text), strict=True)
+    # Cells as large as the file, as the Arrow reader takes them (the csv module's default stops at 128 KB).
+    limit = csv.field_size_limit(MAX_FILE_BYTES)
     try:
         columns = next(reader, [])
         start = reader.line_num + 1
@@ -191,18 +216,24 @@ def _csv_rows(path: Path, text: str) -> tuple[list[str], list[list[str]], list[i
             if not values:
                 start = reader.line_num + 1
                 continue  # a blank line, as DictReader skips them
-            # short rows are padded; extra cells beyond the header are dropped
+            # short rows are padded; extra cells beyond the header are dropped and counted
+            long_rows += len(values) > width
             rows.append(values if len(values) == width else values[:width] + [""] * (width - len(values)))
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error as e:
         raise InputError(f"{path}: line {reader.line_num}: malformed CSV: {e} (expected comma-separated values)") from e
+    finally:
+        csv.field_size_limit(limit)
     if not columns:
         raise InputError(f"{path}: no header row (expected column names such as name, address, latitude)")
+    if long_rows and skipped is not None:
+        skipped["more cells than the header (extra cells dropped)"] = long_rows
     return columns, rows, lines
 
 
-def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[list[str]]]:
+def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[list[str]], list[int], int]:
+    """Columns, rows, each row's feature number, and how many features had no properties object (skipped)."""
     try:
         data = json.loads(text)
     except ValueError as e:
@@ -212,18 +243,22 @@ def _geojson_rows(path: Path, text: str) -> tuple[list[str], list[list[str]]]:
         raise InputError(f"{path}: no `features` list (expected a GeoJSON FeatureCollection)")
     columns: dict[str, None] = {}
     rows: list[dict[str, str]] = []
-    for feature in features:
+    numbers: list[int] = []
+    for number, feature in enumerate(features, start=1):
         props = feature.get("properties") if isinstance(feature, dict) else None
-        row = {k: _text(v) for k, v in (props or {}).items()}
-        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(props, dict):
+            continue  # null, a number, a string, a feature without properties: no listing in it
+        row = {k: _text(v) for k, v in props.items()}
+        geometry = feature.get("geometry")
         coords = geometry.get("coordinates") if isinstance(geometry, dict) and geometry.get("type") == "Point" else None
         if isinstance(coords, list) and len(coords) >= 2:
             row.setdefault("longitude", _text(coords[0]))
             row.setdefault("latitude", _text(coords[1]))
         columns.update(dict.fromkeys(row))
         rows.append(row)
+        numbers.append(number)
     names = list(columns)
-    return names, [[row.get(c, "") for c in names] for row in rows]
+    return names, [[row.get(c, "") for c in names] for row in rows], numbers, len(features) - len(rows)
 
 
 def _text(value: Any) -> str:

@@ -602,6 +602,13 @@ def load_settings(override: Path | None = None) -> MatchSettings:
             if unknown:
                 known = ", ".join(table[name])
                 raise ConfigError(f"{override}: [{name}]: unknown key {unknown[0]!r} (expected one of {known})")
+            for key, value in values.items():
+                default = table[name][key]
+                if isinstance(default, int | float) and not isinstance(default, bool):
+                    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                        raise ConfigError(f"{override}: [{name}] {key}: {value!r} is not a number of 0 or more")
+                elif type(value) is not type(default):
+                    raise ConfigError(f"{override}: [{name}] {key}: {value!r} is not a {type(default).__name__} like the default")
             table[name].update(values)
     try:
         return MatchSettings.from_table(table)

@@ -66,17 +66,30 @@ def pairwise_scores(predicted: np.ndarray, truth: np.ndarray) -> Scores:
 
 def read_truth(path: Path, records: ListingColumns) -> np.ndarray:
     """The true entity of each record, as integer labels, from a CSV of `source, id, entity`."""
+    entity_of: dict[tuple[str, str], str] = {}
+    line_of: dict[tuple[str, str], int] = {}
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
+            reader = csv.DictReader(f, strict=True)
             missing = {"source", "id", "entity"} - set(reader.fieldnames or ())
             if missing:
                 raise InputError(f"{path}: no {sorted(missing)[0]} column (expected source, id, entity)")
-            entity_of = {(row["source"], row["id"]): row["entity"] for row in reader}
+            for row in reader:
+                line, key, entity = reader.line_num, (row["source"] or "", row["id"] or ""), (row["entity"] or "").strip()
+                if not entity:
+                    raise InputError(f"{path}: line {line}: no entity (expected source, id, entity on every row)")
+                if entity_of.setdefault(key, entity) != entity:
+                    raise InputError(
+                        f"{path}: line {line}: source {key[0]!r} id {key[1]!r} is entity {entity!r} here but "
+                        f"{entity_of[key]!r} on line {line_of[key]} (expected one entity per record)"
+                    )
+                line_of.setdefault(key, line)
     except FileNotFoundError as e:
         raise InputError(f"{path}: file not found") from e
     except UnicodeDecodeError as e:
         raise InputError(f"{path}: not UTF-8 text (expected a UTF-8 CSV)") from e
+    except csv.Error as e:
+        raise InputError(f"{path}: line {reader.line_num}: malformed CSV: {e} (expected source, id, entity)") from e
     codes: dict[str, int] = {}
     labels = np.empty(len(records), dtype=np.int64)
     for n, key in enumerate(zip(texts(records.source), texts(records.source_id), strict=True)):

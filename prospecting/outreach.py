@@ -9,6 +9,7 @@ their line, and reporting rather than overwriting what changed in the store sinc
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -190,28 +191,51 @@ def read_sheet(path: Path, playbook: Playbook | None = None) -> list[SheetRow]:
         raise InputError(f"{path}: file not found") from e
     except IsADirectoryError as e:
         raise InputError(f"{path}: is a folder (expected the prospect CSV)") from e
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")  # Excel on Windows saves CSV as ANSI
-    reader = csv.DictReader(text.splitlines(), strict=False)
-    columns = {c.strip().lower(): c for c in reader.fieldnames or ()}
-    missing = [c for c in ("prospect_id", "stage", "notes", "stage_updated") if c not in columns]
-    if missing:
-        raise InputError(f"{path}: no {missing[0]} column (expected the columns of an exported prospect CSV)")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")  # Excel's "Unicode text"
+    elif b"\x00" in raw[:4096]:
+        raise InputError(f"{path}: binary data, not text (expected the prospect CSV)")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")  # Excel on Windows saves CSV as ANSI
+    if not text.strip():
+        raise InputError(f"{path}: empty (expected the prospect CSV with its header row)")
+    # newline="": a line break inside a quoted cell (notes of several dated lines) stays in the cell
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows = []
-    for line, row in enumerate(reader, start=2):
-        pid = (row.get(columns["prospect_id"]) or "").strip().lstrip("'")
-        if not pid:
-            raise InputError(f"{path}: line {line}: no prospect_id (expected the id from the export)")
-        stage = (row.get(columns["stage"]) or "").strip().lower()
-        if stage and stage not in playbook.all_stages:
-            raise InputError(
-                f"{path}: line {line}: stage {stage!r} is unknown (expected one of {', '.join(playbook.all_stages)})"
-            )
-        notes = (row.get(columns["notes"]) or "").replace("\r\n", "\n")
-        rows.append(SheetRow(line, pid, stage, notes.removeprefix("'"), (row.get(columns["stage_updated"]) or "").strip()))
+    try:
+        header = next(reader, [])
+        columns = {c.strip().lower(): n for n, c in enumerate(header)}
+        missing = [c for c in ("prospect_id", "stage", "notes", "stage_updated") if c not in columns]
+        if missing:
+            separator = next((s for s in (";", "\t") if len(header) == 1 and s in header[0]), None)
+            if separator is not None:
+                raise InputError(
+                    f"{path}: the header is separated by {separator!r}, not commas (expected comma-separated values)"
+                )
+            raise InputError(f"{path}: no {missing[0]} column (expected the columns of an exported prospect CSV)")
+        line = reader.line_num + 1
+        for values in reader:
+            if values:  # blank lines are skipped
+                row = {name: values[n] if n < len(values) else "" for name, n in columns.items()}
+                rows.append(_sheet_row(path, line, row, playbook))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise InputError(f"{path}: line {reader.line_num}: malformed CSV: {e} (expected the prospect CSV)") from e
     return rows
+
+
+def _sheet_row(path: Path, line: int, row: Mapping[str, str], playbook: Playbook) -> SheetRow:
+    pid = row["prospect_id"].strip().lstrip("'")
+    if not pid:
+        raise InputError(f"{path}: line {line}: no prospect_id (expected the id from the export)")
+    stage = row["stage"].strip().lower()
+    if stage and stage not in playbook.all_stages:
+        raise InputError(f"{path}: line {line}: stage {stage!r} is unknown (expected one of {', '.join(playbook.all_stages)})")
+    notes = row["notes"].replace("\r\n", "\n")
+    return SheetRow(line, pid, stage, notes.removeprefix("'"), row["stage_updated"].strip())
 
 
 def sync(store: Store, clinic: str, rows: Sequence[SheetRow], path: Path) -> SyncReport:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -147,3 +148,18 @@ def test_fit_matching_command_writes_a_table_dedupe_reads(tmp_path: Path) -> Non
     truth_file.write_text("source,id,entity\nmap,m0,1\n")
     result = CliRunner().invoke(cli, ["fit-matching", *files, "--truth", str(truth_file)])
     assert result.exit_code != 0 and "no entity for source 'map' id 'm1'" in result.output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[link]\nnear_m = -5\n", "[link] near_m: -5 is not a number of 0 or more"),
+        ('[link]\nfar_m = "far"\n', "[link] far_m: 'far' is not a number of 0 or more"),
+        ('[cluster]\nmany_per_business = "npi"\n', "[cluster] many_per_business: 'npi' is not a list like the default"),
+    ],
+)
+def test_a_bad_override_value_is_named(tmp_path: Path, text: str, expected: str) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_settings(bad)
