@@ -43,6 +43,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -148,6 +149,18 @@ run_locks = Table(
     Column("acquired_at", String(32), nullable=False),
 )
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
+_KEY = ("clinic", "area", "prospect_id")
+# One statement for many rows (executemany): every column bound as b_<name>.
+_UPDATE_PROSPECT = (
+    update(prospects)
+    .where(*(prospects.c[k] == bindparam(f"b_{k}") for k in _KEY))
+    .values({c.name: bindparam(f"b_{c.name}") for c in prospects.columns if c.name not in _KEY})
+)
+_UPDATE_RECORD = (
+    update(source_records)
+    .where(source_records.c.record_key == bindparam("b_record_key"))
+    .values(prospect_id=bindparam("b_prospect_id"), last_seen=bindparam("b_last_seen"))
+)
 OUTREACH_FIELDS = ("stage", "owner", "notes", "last_contact", "next_follow_up", "referrals_received")
 
 
@@ -430,17 +443,15 @@ class Store:
         known: dict[str, tuple[str, str]],
         date: str,
     ) -> None:
-        fresh = []
+        fresh, seen = [], []
         for cluster, identity in zip(clusters, identities, strict=True):
             for key in cluster:
                 if key in known:
-                    conn.execute(
-                        update(source_records)
-                        .where(source_records.c.record_key == key)
-                        .values(prospect_id=identity.prospect_id, last_seen=date)
-                    )
+                    seen.append({"b_record_key": key, "b_prospect_id": identity.prospect_id, "b_last_seen": date})
                 else:
                     fresh.append({"record_key": key, "prospect_id": identity.prospect_id, "first_seen": date, "last_seen": date})
+        if seen:
+            conn.execute(_UPDATE_RECORD, seen)
         if fresh:
             conn.execute(insert(source_records), fresh)
 
@@ -497,8 +508,10 @@ class Store:
                     select(prospects).where((prospects.c.clinic == clinic) & (prospects.c.area == area))
                 ).mappings()
             }
+            fresh: list[dict[str, Any]] = []
+            changed: list[dict[str, Any]] = []  # every column of the row, as bound parameters
             for s in seen:
-                values = {
+                values: dict[str, Any] = {
                     "name": s.name,
                     "category": s.category,
                     "subcategory": s.subcategory,
@@ -514,33 +527,25 @@ class Store:
                 }
                 old = stored.get(s.prospect_id)
                 if old is None:
-                    conn.execute(
-                        insert(prospects).values(
-                            clinic=clinic,
-                            area=area,
-                            prospect_id=s.prospect_id,
-                            first_seen=date,
-                            status="new",
-                            status_since=date,
-                            first_run=run_id,
-                            **values,
-                        )
+                    fresh.append(
+                        values
+                        | {"clinic": clinic, "area": area, "prospect_id": s.prospect_id, "first_seen": date}
+                        | {"status": "new", "status_since": date, "first_run": run_id}
                     )
                     report.standings[s.prospect_id] = Standing("new", date, date)
                     continue
                 unreported = old["status"] == "new" and old["first_run"] not in finished
                 status = "new" if unreported else "active"
-                since = old["status_since"] if status == old["status"] else date
-                if unreported:
-                    values["first_run"] = run_id
                 if old["status"] == "gone":
                     report.returned.append(s.prospect_id)
-                conn.execute(
-                    update(prospects)
-                    .where(
-                        (prospects.c.clinic == clinic) & (prospects.c.area == area) & (prospects.c.prospect_id == s.prospect_id)
-                    )
-                    .values(status=status, status_since=since, **values)
+                changed.append(
+                    dict(old)
+                    | values
+                    | {
+                        "status": status,
+                        "status_since": old["status_since"] if status == old["status"] else date,
+                        "first_run": run_id if unreported else old["first_run"],
+                    }
                 )
                 report.standings[s.prospect_id] = Standing(status, old["first_seen"], date)
             for pid, old in stored.items():
@@ -550,14 +555,14 @@ class Store:
                     continue  # a source that saw it failed: its absence proves nothing
                 missed = old["missed_runs"] + 1
                 status = "gone" if missed >= 2 else "active" if old["first_run"] in finished else old["status"]
-                where = (prospects.c.clinic == clinic) & (prospects.c.area == area) & (prospects.c.prospect_id == pid)
-                conn.execute(
-                    update(prospects)
-                    .where(where)
-                    .values(missed_runs=missed, status=status, status_since=date if status == "gone" else old["status_since"])
-                )
+                since = date if status == "gone" else old["status_since"]
+                changed.append(dict(old) | {"missed_runs": missed, "status": status, "status_since": since})
                 if status == "gone":
                     report.gone.append(dict(old) | {"status": "gone", "status_since": date})
+            if fresh:
+                conn.execute(insert(prospects), fresh)
+            if changed:
+                conn.execute(_UPDATE_PROSPECT, [{f"b_{k}": v for k, v in row.items()} for row in changed])
         return report
 
     def prospect_rows(self, clinic: str, area: str | None = None) -> list[dict[str, Any]]:
