@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import requests
 import requests_cache
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 
 from prospecting.errors import BadResponse, NotAllowed, OfflineMiss, RateLimited, Unavailable
 
@@ -123,6 +124,8 @@ _shared_limiter: SharedLimiter | None = None
 def use_shared_limiter(limiter: SharedLimiter | None) -> None:
     """Have every request that reaches the network first pass `limiter(host)`, which may wait.
 
+    `host` is the URL's host, with its port when the URL names one (`127.0.0.1:8001`).
+
     The per-host pace of this process still holds; a shared limiter adds one across processes
     and machines (the flows install one backed by Prefect's global concurrency limits, so many
     workers are still one polite client). None removes it.
@@ -152,7 +155,7 @@ class _PacedAdapter(HTTPAdapter):
             request.headers["Host"] = parts.netloc
             request.url = parts._replace(scheme="http", netloc=target).geturl()
         if _shared_limiter is not None:
-            _shared_limiter(parts.hostname or parts.netloc)
+            _shared_limiter(parts.netloc.rpartition("@")[2].lower())  # host[:port]: local services differ by port
         self._pacer.wait_turn(parts.netloc)
         response = super().send(request, *args, **kwargs)
         if target:
@@ -312,8 +315,11 @@ class HttpClient:
                 )
             except requests.TooManyRedirects as e:
                 raise BadResponse(f"{label}: more than {self.settings.max_redirects} redirects") from e
-            except (requests.ConnectionError, requests.Timeout) as e:
-                reason = "timed out" if isinstance(e, requests.Timeout) else "could not connect"
+            except requests.exceptions.ContentDecodingError as e:
+                raise BadResponse(f"{label}: answer could not be decoded ({_root_cause(e)})") from e
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError) as e:
+                # ChunkedEncodingError: the connection broke mid-answer (fewer bytes than Content-Length).
+                reason = _connection_failure(e)
                 # A name that does not resolve will not resolve in a few seconds either (no network, or a
                 # typo), and a refused connection rarely comes back within a run: one retry at most.
                 if attempt < min(retries, 1) and not _is_name_failure(e):
@@ -362,6 +368,28 @@ def _is_name_failure(error: BaseException) -> bool:
         if seen is None:
             return False
         if isinstance(seen, socket.gaierror) or type(seen).__name__ == "NameResolutionError":
+            return True
+        nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
+        seen = seen.__cause__ or seen.__context__ or nested
+    return False
+
+
+def _connection_failure(error: BaseException) -> str:
+    """What went wrong on the wire, for people: a read that timed out mid-answer reaches us as a
+    ConnectionError (requests wraps urllib3's ReadTimeoutError while it reads the body)."""
+    if isinstance(error, requests.Timeout) or _in_chain(error, (TimeoutError, ReadTimeoutError)):
+        return "timed out"
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
+        return "answer cut short"
+    return "could not connect"
+
+
+def _in_chain(error: BaseException, kinds: tuple[type[BaseException], ...]) -> bool:
+    seen: BaseException | None = error
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kinds):
             return True
         nested = seen.args[0] if seen.args and isinstance(seen.args[0], BaseException) else None
         seen = seen.__cause__ or seen.__context__ or nested

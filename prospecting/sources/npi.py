@@ -144,6 +144,15 @@ def _listing(p: _Practice, fetched_at: str) -> Listing:
     )
 
 
+def _json(text: str, content_type: str) -> Any:
+    """The answer as JSON; an HTML error page or a cut-off body is named with an excerpt, not a decoder message."""
+    try:
+        return json.loads(text)
+    except ValueError as e:
+        excerpt = " ".join(text.split())[:120]
+        raise BadResponse(f"answer is not JSON ({content_type}): {excerpt}") from e
+
+
 def parse_page(payload: Any) -> list[dict[str, Any]]:
     """The `results` of one answer; raises BadResponse for the registry's error payloads."""
     if isinstance(payload, dict) and payload.get("Errors"):
@@ -202,8 +211,8 @@ class NpiRegistry(Source):
                 self._url, params=params, expire_after=self._expire, purpose=f"NPI {taxonomy} in {zip_code}"
             )
             try:
-                page = parse_page(json.loads(response.text))
-            except (ValueError, BadResponse) as e:
+                page = parse_page(_json(response.text, response.headers.get("Content-Type", "?")))
+            except BadResponse as e:
                 self._client.forget(response)
                 raise BadResponse(f"GET {self._url} ({taxonomy} in {zip_code}): {e}") from e
             rows += page

@@ -144,6 +144,10 @@ class Overpass(Source):
         if all(isinstance(e, OfflineMiss) for e in failures):
             raise failures[0]
         message = "every Overpass endpoint failed: " + " | ".join(map(str, failures))
+        if all(isinstance(e, RateLimited) for e in failures):
+            # Each asked us to slow down: a retry asks them all again, so it waits for the longest Retry-After.
+            waits = [e.retry_after for e in failures if isinstance(e, RateLimited) and e.retry_after is not None]
+            raise RateLimited(message, retry_after=max(waits) if waits else None)
         # Worth retrying later only if some endpoint was busy or unreachable rather than refusing the query.
         if any(isinstance(e, Unavailable | RateLimited) for e in failures):
             raise Unavailable(
