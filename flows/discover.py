@@ -3,7 +3,8 @@
 Each task wraps one library stage. A source that fails makes the run partial (recorded in
 `run.json` and the flow's artifacts), never failed; the flow fails only when no source
 answered. Source tasks retry transient failures (unreachable, rate limited) after the HTTP
-client's own bounded retries have run out.
+client's own bounded retries have run out. With `PROSPECTING_SHARED_LIMITS=1` (set on a fleet's
+workers) every request also takes a slot of its host's Prefect rate limit (`flows/limits.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from prefect.cache_policies import INPUTS, TASK_SOURCE
 from prefect.client.schemas.objects import State
 from prefect.states import Failed
 
+from flows.limits import shared_limits
 from prospecting import discovery
 from prospecting.config import ClinicProfile, load_profile
 from prospecting.errors import RateLimited, Unavailable
@@ -27,9 +29,17 @@ from prospecting.models import ClassifiedListing, Listing, Point, Prospect, Rank
 
 
 def _transient(task: Any, task_run: Any, state: State[Any]) -> bool:
-    """Retry a source only when waiting may help: busy or unreachable, not a refused query or no DNS."""
+    """Retry a source only when waiting may help: busy or unreachable, not a refused query or no DNS.
+
+    Rate limited: only when the task's retry delays reach the wait the service asked for (Retry-After),
+    so a retry never comes sooner than the service said; a longer wait is the next run's.
+    """
     error = state.data
-    return isinstance(error, RateLimited) or (isinstance(error, Unavailable) and error.transient)
+    if isinstance(error, RateLimited):
+        delays = task.retry_delay_seconds
+        longest = max(delays) if isinstance(delays, list) and delays else float(delays or 0)
+        return error.retry_after is None or error.retry_after <= longest
+    return isinstance(error, Unavailable) and error.transient
 
 
 @task(name="locate")
@@ -120,7 +130,8 @@ def discover(
     run_id = discovery.begin_run(profile, area, date, parameters)  # the clinic's lock: one run at a time
     summary: dict[str, Any] = {"status": "failed"}
     try:
-        return _discover(profile, run_id, near, area, date, offline, summary, logger)
+        with shared_limits():  # on workers with PROSPECTING_SHARED_LIMITS=1: rates held across the fleet
+            return _discover(profile, run_id, near, area, date, offline, summary, logger)
     finally:
         discovery.finish_run(profile, run_id, summary)
 

@@ -74,6 +74,13 @@ def _clinic_path(clinic: str | None) -> Path:
     )
 
 
+def _out_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An --out that names no file (`--out ""`) is refused before anything is read."""
+    if value is not None and not value.strip():
+        raise ConfigError(f"--{param.name}: empty (expected a file name, such as out.csv)")
+    return value
+
+
 def _overrides(radius: str | None, sources: str | None) -> dict[str, Any]:
     overrides: dict[str, Any] = {}
     if radius:
@@ -172,13 +179,14 @@ def demo(ctx: click.Context, output_dir: str) -> None:
 @click.option("--near", help="Search around this place or LAT,LON instead of the clinic.")
 @click.option("--radius", help="Search radius with units, e.g. 5mi or 8km.")
 @click.option("--offline", is_flag=True, help="Answer only from the HTTP cache.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), callback=_out_file, help="CSV file to write.")
 def fetch(source: str, clinic: str | None, near: str | None, radius: str | None, offline: bool, out: str) -> None:
     """Write one source's normalised listings to a CSV (no classification, no Prefect)."""
     from prospecting import discovery, export
     from prospecting.config import load_profile
 
-    profile = load_profile(_clinic_path(clinic), _overrides(radius, source))
+    # `fetch file` reads the profile's import files, `file:PATH` entries included: no sources override for it
+    profile = load_profile(_clinic_path(clinic), _overrides(radius, None if source == "file" else source))
     centre = discovery.search_centre(profile, near, offline)
     result = discovery.fetch_source(profile, source.partition(":")[0], centre, offline)
     count = export.write_csv(Path(out), export.LISTING_COLUMNS, (export.listing_row(x) for x in result.listings))
@@ -205,7 +213,7 @@ def sources(clinic: str | None) -> None:
 
 @cli.command()
 @click.argument("input_file", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), callback=_out_file, help="CSV file to write.")
 @click.option("--explain", is_flag=True, help="Print each row's category and the evidence for it.")
 @click.option("--websites", is_flag=True, help="Read each row's website first (polite, cached) for more evidence.")
 @click.option("--clinic", type=click.Path(dir_okay=False), help="Profile for --websites: contact e-mail, crawl settings.")
@@ -246,13 +254,13 @@ def classify(input_file: str, out: str, explain: bool, websites: bool, clinic: s
     counts: dict[str, int] = {}
     for row in rows:
         counts[row["category"]] = counts.get(row["category"], 0) + 1
-    click.echo(f"{len(rows)} rows classified into {out}: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    click.echo(f"{len(rows)} rows classified into {out}: " + (", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "none"))
     _echo_warnings(table)
 
 
 @cli.command()
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--out", required=True, type=click.Path(dir_okay=False), help="CSV file to write.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), callback=_out_file, help="CSV file to write.")
 @click.option("--matching", type=click.Path(dir_okay=False), help="TOML laid over config/matching.toml, e.g. from fit-matching.")
 def dedupe(inputs: tuple[str, ...], out: str, matching: str | None) -> None:
     """Give rows that describe the same business one prospect_id (with or without coordinates)."""
@@ -293,7 +301,12 @@ def dedupe(inputs: tuple[str, ...], out: str, matching: str | None) -> None:
 @cli.command("fit-matching")
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("--truth", required=True, type=click.Path(dir_okay=False), help="CSV of source, id, entity for every input row.")
-@click.option("--out", type=click.Path(dir_okay=False), help="Write the fitted [link] table here (for dedupe --matching).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    callback=_out_file,
+    help="Write the fitted [link] table here (for dedupe --matching).",
+)
 def fit_matching(inputs: tuple[str, ...], truth: str, out: str | None) -> None:
     """Fit the matching thresholds to labelled listings (pairwise F1), and print them."""
     from prospecting import export
@@ -450,6 +463,30 @@ def schedule(clinic: str | None, cron: str | None, register_only: bool) -> None:
     if not register_only:
         click.echo("Serving: scheduled runs start from here; stop with Ctrl+C.")
         serve_weekly([path], cron)
+
+
+@cli.command("setup-limits")
+def setup_limits() -> None:
+    """Create or update the request rate limits a fleet of Prefect workers shares (docs/scaling.md)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect import get_client
+
+    from flows.limits import HOSTS, host_overrides
+    from flows.limits import setup_limits as apply_limits
+    from flows.schedule import require_api
+
+    url = require_api()
+    overrides = host_overrides()  # checked here, so a malformed PROSPECTING_RATE_LIMITS is found before any run
+    with get_client(sync_client=True) as client:
+        done = apply_limits(client)
+    for limit, action in done:
+        hosts = [h for h, name in {**HOSTS, **overrides}.items() if name == limit.name]
+        where = f" ({', '.join(hosts)})" if hosts else ""
+        click.echo(
+            f"{limit.name}{where}: 1 request per {limit.interval:g} s "
+            f"(slot_decay_per_second {limit.slot_decay_per_second:g}): {action}"
+        )
+    click.echo(f"{len(done)} limits on {url}; websites get `website:<host>` limits on first use.")
 
 
 def _read_records(inputs: tuple[str, ...]) -> tuple[ListingColumns, pa.ChunkedArray]:

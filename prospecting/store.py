@@ -150,6 +150,7 @@ run_locks = Table(
 )
 _CHUNK = 500  # keys per IN (...) query, well under SQLite's variable limit
 _KEY = ("clinic", "area", "prospect_id")
+_MIGRATION_LOCK = 0x70726F73  # "pros": the advisory lock migrations take on PostgreSQL
 # One statement for many rows (executemany): every column bound as b_<name>.
 _UPDATE_PROSPECT = (
     update(prospects)
@@ -277,25 +278,31 @@ class Store:
 
     # --- schema -----------------------------------------------------------------------------------
     def _migrate(self) -> None:
-        existing = set(inspect(self.engine).get_table_names())
-        if "schema_version" in existing:
-            with self.engine.connect() as conn:
-                version = conn.execute(select(schema_version.c.version)).scalar() or 0
-        else:
-            version = 1 if "source_records" in existing else 0  # version 1 had no version table
-        if version > SCHEMA_VERSION:
-            raise ProspectingError(
-                f"{self._where()}: schema version {version} is newer than this prospecting ({SCHEMA_VERSION}); upgrade it"
-            )
-        if version == SCHEMA_VERSION:
-            return
-        if version and self.url.startswith("sqlite:///"):
-            path = Path(self.url.removeprefix("sqlite:///"))
-            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-            shutil.copy2(path, path.with_name(f"{path.name}.v{version}-{stamp}.bak"))
-        # Version 1 -> 2 only adds tables; later migrations add their steps here, in order.
-        metadata.create_all(self.engine)
+        """Bring the schema to this version. Stores opened at once (workers starting together on
+        an empty database) take turns: PostgreSQL through an advisory lock, SQLite through its
+        write lock; whoever comes second finds the work done."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+            elif conn.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            existing = set(inspect(conn).get_table_names())
+            if "schema_version" in existing:
+                version = conn.execute(select(schema_version.c.version)).scalar() or 0
+            else:
+                version = 1 if "source_records" in existing else 0  # version 1 had no version table
+            if version > SCHEMA_VERSION:
+                raise ProspectingError(
+                    f"{self._where()}: schema version {version} is newer than this prospecting ({SCHEMA_VERSION}); upgrade it"
+                )
+            if version == SCHEMA_VERSION:
+                return
+            if version and self.url.startswith("sqlite:///"):
+                path = Path(self.url.removeprefix("sqlite:///"))
+                stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+                shutil.copy2(path, path.with_name(f"{path.name}.v{version}-{stamp}.bak"))
+            # Version 1 -> 2 only adds tables; later migrations add their steps here, in order.
+            metadata.create_all(conn)
             conn.execute(delete(schema_version))
             conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))
 

@@ -200,7 +200,7 @@ def test_prefect_yaml_parses_and_its_entrypoints_resolve() -> None:
     [pull] = config["pull"]
     assert pull["prefect.deployments.steps.set_working_directory"]["directory"] == "{{ $PROSPECTING_HOME }}"
     deployments = {d["name"]: d for d in config["deployments"]}
-    assert set(deployments) == {"discover-weekly", "discover-clinics"}
+    assert set(deployments) == {"discover-weekly", "discover-clinics", "discover-clinic", "discover-clinics-fleet"}
     weekly = deployments["discover-weekly"]
     assert weekly["entrypoint"] == "flows/discover.py:discover" and "clinic" in weekly["parameters"]
     assert weekly["schedules"] == [{"cron": "0 6 * * 1", "timezone": "America/New_York", "active": True}]

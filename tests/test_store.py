@@ -72,3 +72,26 @@ def test_a_version_1_file_is_backed_up_then_migrated(tmp_path: Path) -> None:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(2,)]
     Store(f"sqlite:///{path}").close()  # opening a current file again makes no new backup
     assert len(list(tmp_path.glob("prospecting.db.v1-*.bak"))) == 1
+
+
+def test_stores_opened_at_once_on_an_empty_database_take_turns(db_url: str) -> None:
+    import threading
+
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            Store(db_url).close()
+        except BaseException as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_one) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with Store(db_url) as store:
+        assert store.integrity_problems() == []
