@@ -48,6 +48,21 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
+def read_request(request: BaseHTTPRequestHandler) -> Seen:
+    """What a server saw of one request: method, path, query, form body, headers, arrival time."""
+    parts = urlsplit(request.path)
+    length = int(request.headers.get("Content-Length") or 0)
+    body = request.rfile.read(length).decode("utf-8", "replace") if length else ""
+    return Seen(
+        method=request.command,
+        path=parts.path,
+        query=parse_qs(parts.query),
+        form=parse_qs(body),
+        headers=dict(request.headers.items()),
+        at=time.monotonic(),
+    )
+
+
 class FixtureServer:
     """`with FixtureServer(handler) as server: server.url` -> "http://127.0.0.1:PORT"."""
 
@@ -78,17 +93,7 @@ class FixtureServer:
                 pass
 
             def _answer(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                seen = Seen(
-                    method=self.command,
-                    path=parts.path,
-                    query=parse_qs(parts.query),
-                    form=parse_qs(body),
-                    headers=dict(self.headers.items()),
-                    at=time.monotonic(),
-                )
+                seen = read_request(self)
                 server.requests.append(seen)
                 reply = server.handler(seen)
                 payload = reply.body.encode() if isinstance(reply.body, str) else reply.body

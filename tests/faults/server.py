@@ -22,14 +22,12 @@ import json
 import socket
 import struct
 import threading
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
-from prospecting.demo.server import FixtureServer, Handler, Reply, Seen
+from prospecting.demo.server import FixtureServer, Handler, Reply, Seen, read_request
 from prospecting.resources import demo_data_dir
 
 
@@ -166,17 +164,7 @@ class FaultServer(FixtureServer):
                 pass
 
             def _answer(self) -> None:
-                parts = urlsplit(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                seen = Seen(
-                    method=self.command,
-                    path=parts.path,
-                    query=parse_qs(parts.query),
-                    form=parse_qs(body),
-                    headers=dict(self.headers.items()),
-                    at=time.monotonic(),
-                )
+                seen = read_request(self)
                 play = server._next(seen)
                 # the client may stop waiting first (its read timeout): that is what a stall or a drip is for
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
