@@ -79,46 +79,57 @@ def free_port() -> int:
         return port
 
 
+def stop(process: subprocess.Popen[bytes], grace: float = 30.0) -> None:
+    """Stop a process this script started, and its children (it leads its own process group)."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 @contextmanager
-def prefect_server(home: Path, timeout_s: float = 120) -> Iterator[str]:
-    """`prefect server start` on a free port with its own PREFECT_HOME; yields its PREFECT_API_URL."""
+def prefect_server(
+    home: Path, timeout_s: float = 120, env: dict[str, str] | None = None, logs: Path | None = None
+) -> Iterator[str]:
+    """`prefect server start` on a free port with its own PREFECT_HOME; yields its PREFECT_API_URL
+    once /api/health answers. `env` replaces this process's environment; the log goes to `logs`
+    (default: `home`)."""
     home.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    env.pop("PREFECT_API_URL", None)
-    log = (home / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    if env is None:
+        env = os.environ | {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+        env.pop("PREFECT_API_URL", None)
+    log_path = (logs or home) / "server.log"
     url = f"http://127.0.0.1:{port}/api"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"prefect server exited with status {server.returncode}; see {home / 'server.log'}")
-            try:
-                with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"prefect server not healthy after {timeout_s:.0f} s; see {home / 'server.log'}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait()
-        log.close()
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout_s
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"prefect server exited with status {server.returncode}; see {log_path}")
+                try:
+                    with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"prefect server not healthy after {timeout_s:.0f} s; see {log_path}")
+                time.sleep(0.25)
+            yield url
+        finally:
+            stop(server)
 
 
 def demo_command(output: Path) -> list[str]:

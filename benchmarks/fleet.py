@@ -33,13 +33,10 @@ import json
 import os
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -47,17 +44,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from crash import prefect_server, stop
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POOL = "fleet"
 DEPLOYMENT = "fleet-clinic"
 DATE_COLUMNS = ("first_seen", "last_seen")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def prefect_env(home: Path, api_url: str | None = None) -> dict[str, str]:
@@ -74,50 +67,6 @@ def prefect_env(home: Path, api_url: str | None = None) -> dict[str, str]:
     if api_url:
         env["PREFECT_API_URL"] = api_url
     return env
-
-
-def _stop(process: subprocess.Popen[bytes], grace: float = 15.0) -> None:
-    """Stop a process this script started, and its children (it leads its own process group)."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-
-
-@contextmanager
-def prefect_server(home: Path, logs: Path, timeout: float = 120.0) -> Iterator[str]:
-    """`prefect server start` on a free port; yields its API URL once /api/health answers."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/api"
-    with (logs / "server.log").open("wb") as log:
-        process = subprocess.Popen(
-            [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-            env=prefect_env(home),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        try:
-            deadline = time.monotonic() + timeout
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"prefect server exited ({process.returncode}); see {logs / 'server.log'}")
-                try:
-                    with urllib.request.urlopen(f"{url}/health", timeout=2) as answer:
-                        if answer.status == 200:
-                            break
-                except OSError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"prefect server not healthy after {timeout:.0f} s; see {logs / 'server.log'}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            _stop(process)
 
 
 @contextmanager
@@ -142,7 +91,7 @@ def workers(count: int, env: dict[str, str], logs: Path, runs_per_worker: int, t
         yield
     finally:
         for process in started:
-            _stop(process)
+            stop(process)
 
 
 @dataclass
@@ -420,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update(prefect_env(home))
     rounds: list[Round] = []
     try:
-        with prefect_server(home, logs) as api_url:
+        with prefect_server(home, env=prefect_env(home), logs=logs) as api_url:
             os.environ["PREFECT_API_URL"] = api_url
             print(f"Prefect server: {api_url} (home {home})")
             env = prefect_env(home, api_url)

@@ -6,6 +6,8 @@ import csv
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prospecting.export import PROSPECT_COLUMNS, neutralise, write_csv
 
@@ -50,3 +52,14 @@ def test_interrupted_write_leaves_previous_file_whole(tmp_path: Path) -> None:
         write_csv(path, PROSPECT_COLUMNS, rows_then_crash())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["prospects-latest.csv"]  # no temporary file left
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("=+-@\t\r0123456789.eE ab|'!(")), max_size=12), min_size=1, max_size=20))
+def test_the_column_neutraliser_agrees_with_the_cell_one(cells: list[str]) -> None:
+    import pyarrow as pa
+
+    from prospecting.export import neutralise, neutralise_column
+
+    column = pa.chunked_array([pa.array(cells, pa.string())])
+    assert neutralise_column(column).to_pylist() == [neutralise(c) for c in cells]
