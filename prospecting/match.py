@@ -369,7 +369,8 @@ class Comparisons:
     `accept` (the link rules) and `strength` (which of several links is the better one)."""
 
     pairs: np.ndarray
-    name: np.ndarray  # rapidfuzz token_set_ratio of normalised names, 0-100
+    name: np.ndarray  # rapidfuzz token_set_ratio of normalised names, 0-100: 100 when one name is inside the other
+    whole_name: np.ndarray  # token_sort_ratio: the whole names agree ("Potomac" / "Potomac Bakery" 70); = name below 50
     distance: np.ndarray  # metres; NaN when either lacks an exact point
     address: np.ndarray  # token_set_ratio of addresses for pairs without a distance where both have one, else 0
     same_phone: np.ndarray
@@ -386,6 +387,12 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     """Compare the candidate pairs in bulk (rapidfuzz `cpdist` on all workers, numpy for the rest)."""
     a, b = pairs[:, 0], pairs[:, 1]
     name = process.cpdist([f.names[i] for i in a], [f.names[j] for j in b], scorer=fuzz.token_set_ratio, workers=-1)
+    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it
+    whole_name = name.copy()
+    similar = np.flatnonzero(name >= 50)
+    whole_name[similar] = process.cpdist(
+        [f.names[i] for i in a[similar]], [f.names[j] for j in b[similar]], scorer=fuzz.token_sort_ratio, workers=-1
+    )
     distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
     other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
@@ -402,6 +409,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     return Comparisons(
         pairs=pairs,
         name=name,
+        whole_name=whole_name,
         distance=distance,
         address=address,
         same_phone=same_phone,
@@ -418,11 +426,13 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
 def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
     """The link rules of `config/matching.toml` [link], as a mask over the compared pairs."""
     located = np.isfinite(c.distance)
-    name, distance, conflict, chain = c.name, c.distance, c.conflict, c.chain
+    name, whole, distance, conflict, chain = c.name, c.whole_name, c.distance, c.conflict, c.chain
     with np.errstate(invalid="ignore"):
         near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain
-        far = located & (distance <= s.far_m) & (name >= s.name_when_far) & ~conflict & ~chain
-        chain_near = located & chain & (distance <= s.chain_m) & (name >= s.name_when_near) & ~conflict
+        # further away, or a chain's branch, one name inside another is not enough: a campus and
+        # its buildings, a mall and its shops, a chain's name and "<chain> Pharmacy"
+        far = located & (distance <= s.far_m) & (whole >= s.name_when_far) & ~conflict & ~chain
+        chain_near = located & chain & (distance <= s.chain_m) & (whole >= s.name_when_near) & ~conflict
         by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
         by_domain = located & c.same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
@@ -440,11 +450,12 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
 
 
 def strength(c: Comparisons, s: MatchSettings) -> np.ndarray:
-    """How sure a link is, to choose between links: name similarity, plus 10 for a shared phone and
-    10 for a shared domain, less up to 20 for distance (10 when it is unknown)."""
+    """How sure a link is, to choose between links: name similarity (the mean of token set and whole
+    name, so "Pamela's" prefers "Pamela's" to "Pamela's Diner"), plus 10 for a shared phone and 10 for
+    a shared domain, less up to 20 for distance (10 when it is unknown)."""
     with np.errstate(invalid="ignore"):
         far = np.where(np.isfinite(c.distance), np.clip(c.distance / s.far_m, 0.0, 1.0), 0.5)
-    score: np.ndarray = c.name + 10.0 * c.same_phone + 10.0 * c.same_domain - 20.0 * far
+    score: np.ndarray = (c.name + c.whole_name) / 2 + 10.0 * c.same_phone + 10.0 * c.same_domain - 20.0 * far
     return score
 
 

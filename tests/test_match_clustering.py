@@ -52,6 +52,28 @@ def test_duplicates_within_one_source_still_join_through_another() -> None:
     assert sorted(map(tuple, group_listings(listings))) == [(0, 1, 2)]
 
 
+def test_one_name_inside_another_links_only_when_near() -> None:
+    # A campus and its buildings, a mall and its shops: token set similarity rates "Duquesne
+    # University" inside "Duquesne University Liebermann Hall" at 100. Far apart, the whole names must agree.
+    campus = at("osm", "way/1", "Duquesne University", 40.4360, -79.9900)
+    hall_far = at("foursquare", "1", "Duquesne University - Liebermann Hall", 40.4387, -79.9900)  # 300 m
+    same_far = at("foursquare", "2", "Duquesne University", 40.4387, -79.9900)
+    hall_near = at("foursquare", "3", "Duquesne University - Liebermann Hall", 40.4365, -79.9900)  # 56 m
+    assert sorted(map(tuple, group_listings([campus, hall_far]))) == [(0,), (1,)]
+    assert sorted(map(tuple, group_listings([campus, same_far]))) == [(0, 1)]
+    assert sorted(map(tuple, group_listings([campus, hall_near]))) == [(0, 1)]
+
+
+def test_the_whole_name_wins_a_one_to_one_choice() -> None:
+    # Both look alike by token set (100); the nearer one is a longer name, the other the same name.
+    listings = [
+        at("osm", "node/1", "Pamela's", 40.4380, -79.9220),
+        at("yelp", "a", "Pamela's Upstreet Diner", 40.4381, -79.9220),  # 11 m north
+        at("yelp", "b", "Pamela's", 40.4367, -79.9220),  # 145 m south
+    ]
+    assert sorted(map(tuple, group_listings(listings))) == [(0, 2), (1,)]
+
+
 def test_a_cluster_with_two_phones_and_two_house_numbers_is_split() -> None:
     # Two clinics of one name 450 m apart never link (other house numbers), but a bare record
     # between them links to each: the rebuilt cluster keeps its stronger (nearer) link only.

@@ -1,0 +1,208 @@
+"""Score `prospect dedupe` on public entity-matching benchmarks, downloaded by you.
+
+    .venv/bin/python benchmarks/public_sets.py [--fodors-zagat DIR] [--foursquare-locu DIR] [--geoer FILE ...] [--mistakes]
+
+The benchmarks are not part of this repository (their licences are their own): fetch them once.
+
+- **Fodors-Zagat restaurants** (Leipzig / HPI "Restaurant" set: 864 guide listings, 112 true
+  pairs, no coordinates): `restaurant.csv` and `restaurant_gold.csv` from
+  https://hpi.de/naumann/projects/repeatability/datasets/restaurants-dataset.html, in one folder.
+  Scored as pairwise precision, recall and F1 over all pairs of the clustering.
+- **Foursquare-Locu venues** (Columbia COMS 4121 entity-resolution challenge: 600 New York venues
+  from each source with name, address, postcode, phone, website and position, 360 true pairs):
+  `locu_train.json`, `foursquare_train.json` and `matches_train.csv` in one folder (or the
+  cleaned `lc_clean.json` / `fs_clean.json`). Scored over the cross-source pairs.
+- **Geo-ER** (Balsebre et al., WWW 2022; https://github.com/PasqualeTurin/Geo-ER): OpenStreetMap
+  against Foursquare or Yelp, `data/train_valid_test/<osm_fsq|osm_yelp>/<city>/test.txt`, one
+  labelled candidate pair per line. The distinct records of the file are deduplicated as two
+  sources; a pair counts as matched when both records land in one prospect, and precision,
+  recall and F1 are over the labelled pairs (the benchmark's own measure).
+
+Each set runs through `prospect dedupe` as a separate process, as a user would run it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import itertools
+import json
+import re
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+COLUMNS = ("id", "name", "address", "city", "postcode", "phone", "website", "latitude", "longitude", "categories")
+# Geo-ER writes OSM's addr:street and addr:housenumber as "Baum Boulevard, 5201"; our OSM source
+# writes "5201 Baum Boulevard", so the loader puts the number first, as the tags would give it.
+STREET_THEN_NUMBER = re.compile(r"^\s*([^,]+?),\s*(\d+[A-Za-z]?)\s*$")
+GEOER_FIELDS = {"name": "name", "latitude": "latitude", "longitude": "longitude", "address": "address",
+                "postalCode": "postcode", "postal_code": "postcode", "phone": "phone", "city": "city",
+                "categories": "categories"}  # fmt: skip
+
+
+def dedupe(files: Sequence[Path]) -> dict[tuple[str, str], str]:
+    """(source, id) -> prospect_id, from `prospect dedupe` run on `files`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out.csv"
+        subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out)],
+                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+        with out.open(encoding="utf-8") as f:
+            return {(row["source"], row["id"]): row["prospect_id"] for row in csv.DictReader(f)}
+
+
+def write_rows(path: Path, rows: Iterable[dict[str, str]]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def scores(
+    true: set[tuple[str, str]], found: set[tuple[str, str]], universe: set[tuple[str, str]] | None = None
+) -> tuple[float, float, float]:
+    if universe is not None:
+        found = found & universe
+    hits = len(true & found)
+    precision, recall = (hits / len(found) if found else 1.0), (hits / len(true) if true else 1.0)
+    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+
+def fodors_zagat(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float, float]]:
+    """Records are numbered from 1 in file order, as the gold file numbers them."""
+    with (folder / "restaurant.csv").open(encoding="utf-8", newline="") as f:
+        records = [
+            {
+                "id": str(n),
+                "name": row["name"],
+                "address": row["addr"],
+                "city": row["city"],
+                "phone": row["phone"],
+                "categories": row["type"],
+            }
+            for n, row in enumerate(csv.DictReader(f), start=1)
+        ]
+    with (folder / "restaurant_gold.csv").open(encoding="utf-8", newline="") as f:
+        true = {(row[1].strip(), row[2].strip()) for row in list(csv.reader(f))[1:]}
+    with tempfile.TemporaryDirectory() as tmp:
+        listings = Path(tmp) / "guides.csv"
+        write_rows(listings, records)
+        prospect = dedupe([listings])
+    by_prospect = defaultdict(list)
+    for (_, record_id), pid in prospect.items():
+        by_prospect[pid].append(record_id)
+    found = {tuple(sorted(p, key=int)) for members in by_prospect.values() for p in itertools.combinations(members, 2)}
+    if show_mistakes:
+        names = {r["id"]: f"{r['name']}, {r['address']}, {r['city']}" for r in records}
+        show(true, found, names.__getitem__)
+    return "fodors_zagat", len(true), scores(true, found)  # type: ignore[arg-type]
+
+
+def foursquare_locu(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float, float]]:
+    sides = {}
+    for source, raw, clean in (
+        ("locu", "locu_train.json", "lc_clean.json"),
+        ("foursquare", "foursquare_train.json", "fs_clean.json"),
+    ):
+        path = folder / raw if (folder / raw).exists() else folder / clean
+        sides[source] = {
+            str(r["id"]): {
+                "id": str(r["id"]),
+                "name": r.get("name") or "",
+                "address": r.get("street_address") or "",
+                "city": r.get("locality") or "",
+                "postcode": r.get("postal_code") or "",
+                "phone": r.get("phone") or "",
+                "website": r.get("website") or "",
+                "latitude": "" if r.get("latitude") is None else str(r["latitude"]),
+                "longitude": "" if r.get("longitude") is None else str(r["longitude"]),
+            }
+            for r in json.loads(path.read_text(encoding="utf-8"))
+        }
+    with (folder / "matches_train.csv").open(encoding="utf-8", newline="") as f:
+        true = {(row["locu_id"], row["foursquare_id"]) for row in csv.DictReader(f)}
+    with tempfile.TemporaryDirectory() as tmp:
+        files = []
+        for source, records in sides.items():
+            files.append(Path(tmp) / f"{source}.csv")
+            write_rows(files[-1], records.values())
+        prospect = dedupe(files)
+    members = defaultdict(lambda: defaultdict(list))
+    for (source, record_id), pid in prospect.items():
+        members[pid][source].append(record_id)
+    found = {(a, b) for m in members.values() for a in m["locu"] for b in m["foursquare"]}
+    if show_mistakes:
+        names = {k: v["name"] for side in sides.values() for k, v in side.items()}
+        show(true, found, names.__getitem__)
+    return "foursquare_locu", len(true), scores(true, found)
+
+
+def geoer_record(side: str) -> dict[str, str]:
+    fields = {}
+    for part in side.split("COL ")[1:]:
+        key, _, value = part.partition(" VAL ")
+        if key.strip() in GEOER_FIELDS:
+            fields[GEOER_FIELDS[key.strip()]] = value.strip()
+    if found := STREET_THEN_NUMBER.match(fields.get("address", "")):
+        fields["address"] = f"{found.group(2)} {found.group(1)}"
+    fields["id"] = hashlib.sha1(side.strip().encode()).hexdigest()[:16]
+    return fields
+
+
+def geoer(path: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float, float]]:
+    other = "foursquare" if "fsq" in str(path) else "yelp"
+    osm: dict[str, dict[str, str]] = {}
+    theirs: dict[str, dict[str, str]] = {}
+    labelled: list[tuple[str, str, bool]] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        left, right, label = line.split("\t")
+        a, b = geoer_record(left), geoer_record(right)
+        osm[a["id"]], theirs[b["id"]] = a, b
+        labelled.append((a["id"], b["id"], label.strip() == "1"))
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [Path(tmp) / "osm.csv", Path(tmp) / f"{other}.csv"]
+        write_rows(files[0], osm.values())
+        write_rows(files[1], theirs.values())
+        prospect = dedupe(files)
+    universe = {(a, b) for a, b, _ in labelled}
+    true = {(a, b) for a, b, same in labelled if same}
+    found = {(a, b) for a, b in universe if prospect[("osm", a)] == prospect[(other, b)]}
+    if show_mistakes:
+        names = {k: v["name"] for k, v in itertools.chain(osm.items(), theirs.items())}
+        show(true, found, names.__getitem__)
+    name = f"geoer_{path.parent.parent.name}_{path.parent.name}" if path.parent.parent.name.startswith("osm") else path.stem
+    return name, len(true), scores(true, found)
+
+
+def show(true: set[tuple[str, str]], found: set[tuple[str, str]], name_of: object) -> None:
+    for kind, wrong in (("missed", true - found), ("wrongly merged", found - true)):
+        for a, b in sorted(wrong):
+            print(f"  {kind}: {name_of(a)!r} / {name_of(b)!r}")  # type: ignore[operator]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fodors-zagat", type=Path, help="folder with restaurant.csv and restaurant_gold.csv")
+    parser.add_argument("--foursquare-locu", type=Path, help="folder with the Locu and Foursquare JSON and matches_train.csv")
+    parser.add_argument("--geoer", type=Path, nargs="*", default=[], help="Geo-ER test.txt files (osm_fsq or osm_yelp)")
+    parser.add_argument("--mistakes", action="store_true", help="list the pairs missed and wrongly merged")
+    args = parser.parse_args()
+    results = []
+    if args.fodors_zagat:
+        results.append(fodors_zagat(args.fodors_zagat, args.mistakes))
+    if args.foursquare_locu:
+        results.append(foursquare_locu(args.foursquare_locu, args.mistakes))
+    results += [geoer(path, args.mistakes) for path in args.geoer]
+    print(f"{'set':<28} {'true pairs':>10} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for name, count, (precision, recall, f1) in results:
+        print(f"{name:<28} {count:>10} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f}")
+
+
+if __name__ == "__main__":
+    main()
