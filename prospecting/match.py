@@ -61,6 +61,7 @@ class MatchSettings:
     branch_words: frozenset[str] = frozenset()
     source_priority: tuple[str, ...] = ()
     max_width_m: float = 800.0
+    one_spot_m: float = 0.0
     many_per_business: frozenset[str] = frozenset()
 
     @classmethod
@@ -90,6 +91,7 @@ class MatchSettings:
             source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
             max_width_m=float(table["cluster"]["max_width_m"]),
             many_per_business=frozenset(table["cluster"]["many_per_business"]),
+            one_spot_m=float(link["one_spot_m"]),
         )
 
 
@@ -378,6 +380,7 @@ class Comparisons:
     same_address: np.ndarray  # same house number and street
     chain: np.ndarray  # either name is a chain's
     conflict: np.ndarray  # another house number, suite or branch word, and no shared phone
+    firm_conflict: np.ndarray  # another suite or branch word, and no shared phone (holds even at one spot)
     no_addresses: np.ndarray  # neither has an address
     same_place: np.ndarray  # same postcode (else city)
     other_place: np.ndarray  # both have one, and they differ
@@ -417,6 +420,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         same_address=(f.address_key[a] == f.address_key[b]) & (f.address_key[a] != 0),
         chain=f.chain[a] | f.chain[b],
         conflict=(other_house | other_branch | other_unit) & ~same_phone,
+        firm_conflict=(other_branch | other_unit) & ~same_phone,
         no_addresses=~has_address[a] & ~has_address[b],
         same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
         other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
@@ -433,6 +437,9 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # its buildings, a mall and its shops, a chain's name and "<chain> Pharmacy"
         far = located & (distance <= s.far_m) & (whole >= s.name_when_far) & ~conflict & ~chain
         chain_near = located & chain & (distance <= s.chain_m) & (whole >= s.name_when_near) & ~conflict
+        # a corner building has two house numbers, and sources mistype them: at one spot, the same
+        # whole name outweighs another house number
+        one_spot = located & (distance <= s.one_spot_m) & (whole >= s.name_when_far) & ~c.firm_conflict
         by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
         by_domain = located & c.same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
@@ -445,7 +452,7 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         | (close_name & ~conflict & ~c.other_place & (c.address >= s.address_without_coordinates))
         | (close_name & ~chain & c.no_addresses & c.same_place)
     )
-    mask: np.ndarray = near | far | chain_near | by_phone | by_domain | by_address | unplaced
+    mask: np.ndarray = near | far | chain_near | one_spot | by_phone | by_domain | by_address | unplaced
     return mask
 
 

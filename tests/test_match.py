@@ -103,3 +103,14 @@ def test_two_suites_of_one_building_stay_apart() -> None:
         Listing("c", "1", "Harbor Family Medicine", 32.7852, -79.9350, address="100 Main Street, Suite 200"),
     ]
     assert sorted(map(tuple, group_listings(listings))) == [(0, 2), (1,)]
+
+
+def test_at_one_spot_the_same_name_outweighs_another_house_number() -> None:
+    # a corner building has two numbers, and sources mistype them; 100 m apart they are two places
+    bakery = Listing("osm", "node/1", "Potomac Bakery", 40.39000, -80.04000, address="685 Washington Road")
+    same_spot = Listing("yelp", "a", "Potomac Bakery", 40.39002, -80.04001, address="689 Washington Rd")
+    down_the_road = Listing("yelp", "b", "Potomac Bakery", 40.39090, -80.04000, address="785 Washington Rd")
+    other_name = Listing("yelp", "c", "Potomac Pizza", 40.39002, -80.04001, address="689 Washington Rd")
+    assert sorted(map(tuple, group_listings([bakery, same_spot]))) == [(0, 1)]
+    assert sorted(map(tuple, group_listings([bakery, down_the_road]))) == [(0,), (1,)]
+    assert sorted(map(tuple, group_listings([bakery, other_name]))) == [(0,), (1,)]
