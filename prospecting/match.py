@@ -389,12 +389,13 @@ class Comparisons:
 def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     """Compare the candidate pairs in bulk (rapidfuzz `cpdist` on all workers, numpy for the rest)."""
     a, b = pairs[:, 0], pairs[:, 1]
-    name = process.cpdist([f.names[i] for i in a], [f.names[j] for j in b], scorer=fuzz.token_set_ratio, workers=-1)
+    names = np.array(f.names, dtype=object)  # taking from an array is many times faster than a list comprehension
+    name = process.cpdist(names[a].tolist(), names[b].tolist(), scorer=fuzz.token_set_ratio, workers=-1)
     # token_sort_ratio <= token_set_ratio: computed only where the rules could use it
     whole_name = name.copy()
     similar = np.flatnonzero(name >= 50)
     whole_name[similar] = process.cpdist(
-        [f.names[i] for i in a[similar]], [f.names[j] for j in b[similar]], scorer=fuzz.token_sort_ratio, workers=-1
+        names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1
     )
     distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
@@ -406,8 +407,9 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     has_address = np.array([bool(x) for x in f.addresses])
     both = unplaced[has_address[a[unplaced]] & has_address[b[unplaced]]]
     if len(both):
+        addresses = np.array(f.addresses, dtype=object)
         address[both] = process.cpdist(
-            [f.addresses[i] for i in a[both]], [f.addresses[j] for j in b[both]], scorer=fuzz.token_set_ratio, workers=-1
+            addresses[a[both]].tolist(), addresses[b[both]].tolist(), scorer=fuzz.token_set_ratio, workers=-1
         )
     return Comparisons(
         pairs=pairs,
