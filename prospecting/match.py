@@ -59,6 +59,7 @@ class MatchSettings:
     non_identity_domains: frozenset[str]
     abbreviations: Mapping[str, str]
     branch_words: frozenset[str] = frozenset()
+    part_words: frozenset[str] = frozenset()
     source_priority: tuple[str, ...] = ()
     max_width_m: float = 800.0
     one_spot_m: float = 0.0
@@ -88,6 +89,7 @@ class MatchSettings:
             non_identity_domains=frozenset(norm["non_identity_domains"]),
             abbreviations=dict(norm.get("abbreviations", {})),
             branch_words=frozenset(norm.get("branch_words", [])),
+            part_words=frozenset(norm.get("part_words", [])),
             source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
             max_width_m=float(table["cluster"]["max_width_m"]),
             many_per_business=frozenset(table["cluster"]["many_per_business"]),
@@ -242,6 +244,7 @@ class _Features:
     unit: np.ndarray  # int64 code of the suite or unit ("suite 200" -> "200"), 0 when none
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
+    part: np.ndarray  # int64 code of the part words in the name ("pool", "parking"), 0 when none
     chain: np.ndarray  # bool: the name is shared by many records (a chain's branches)
     source: np.ndarray  # int64 code of the record's source
     one_per_business: np.ndarray  # bool: its source lists each business once (not in many_per_business)
@@ -282,7 +285,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     places = zip(texts(records.postcode), texts(records.city), strict=True)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     name_counts = Counter(names)
-    branch_word = _word_pattern(s.branch_words)
+    branch_word, part_word = _word_pattern(s.branch_words), _word_pattern(s.part_words)
     return _Features(
         names=names,
         addresses=[p[0] for p in parts],
@@ -295,6 +298,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         unit=_codes([p[3] for p in parts]),
         place=_codes([(code[:5] or city.lower()) for code, city in places]),
         branch=_codes([found.group() if (found := branch_word.search(n)) else "" for n in names]),
+        part=_codes(_per_value(names, lambda n: " ".join(sorted(set(part_word.findall(n)))))),
         chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
         source=_codes(sources),
         one_per_business=np.array([x not in s.many_per_business for x in sources]),
@@ -379,8 +383,9 @@ class Comparisons:
     same_domain: np.ndarray
     same_address: np.ndarray  # same house number and street
     chain: np.ndarray  # either name is a chain's
-    conflict: np.ndarray  # another house number, suite or branch word, and no shared phone
-    firm_conflict: np.ndarray  # another suite or branch word, and no shared phone (holds even at one spot)
+    other_part: np.ndarray  # another part word ("pool", "parking"): a part shares the place's phone
+    conflict: np.ndarray  # another house number, suite or branch word and no shared phone, or another part word
+    firm_conflict: np.ndarray  # the same but for house numbers (holds even at one spot)
     no_addresses: np.ndarray  # neither has an address
     same_place: np.ndarray  # same postcode (else city)
     other_place: np.ndarray  # both have one, and they differ
@@ -401,6 +406,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
     other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
     other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
+    other_part = f.part[a] != f.part[b]  # "Bellefield Hall" / "Bellefield Hall Swimming Pool"
     other_unit = (f.unit[a] != 0) & (f.unit[b] != 0) & (f.unit[a] != f.unit[b]) & ~other_house  # one building, two suites
     address = np.zeros(len(pairs), dtype=np.float32)
     unplaced = np.flatnonzero(~np.isfinite(distance))
@@ -421,8 +427,9 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         same_domain=(f.domain[a] == f.domain[b]) & (f.domain[a] != 0),
         same_address=(f.address_key[a] == f.address_key[b]) & (f.address_key[a] != 0),
         chain=f.chain[a] | f.chain[b],
-        conflict=(other_house | other_branch | other_unit) & ~same_phone,
-        firm_conflict=(other_branch | other_unit) & ~same_phone,
+        other_part=other_part,
+        conflict=((other_house | other_branch | other_unit) & ~same_phone) | other_part,
+        firm_conflict=((other_branch | other_unit) & ~same_phone) | other_part,
         no_addresses=~has_address[a] & ~has_address[b],
         same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
         other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
@@ -442,7 +449,7 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # a corner building has two house numbers, and sources mistype them: at one spot, the same
         # whole name outweighs another house number
         one_spot = located & (distance <= s.one_spot_m) & (whole >= s.name_when_far) & ~c.firm_conflict
-        by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone)
+        by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone) & ~c.other_part
         by_domain = located & c.same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
         # another town only asks for a nearly equal name
@@ -450,7 +457,7 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         by_address = c.same_address & (name >= s.name_with_address) & ~conflict & ~chain & ~(distance > s.far_m) & same_town
     close_name = ~located & (name >= s.name_without_coordinates)
     unplaced = (
-        (~located & c.same_phone & (name >= s.name_with_phone))
+        (~located & c.same_phone & (name >= s.name_with_phone) & ~c.other_part)
         | (close_name & ~conflict & ~c.other_place & (c.address >= s.address_without_coordinates))
         | (close_name & ~chain & c.no_addresses & c.same_place)
     )

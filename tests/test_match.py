@@ -114,3 +114,12 @@ def test_at_one_spot_the_same_name_outweighs_another_house_number() -> None:
     assert sorted(map(tuple, group_listings([bakery, same_spot]))) == [(0, 1)]
     assert sorted(map(tuple, group_listings([bakery, down_the_road]))) == [(0,), (1,)]
     assert sorted(map(tuple, group_listings([bakery, other_name]))) == [(0,), (1,)]
+
+
+def test_a_part_of_a_place_is_another_place() -> None:
+    # check-in sources list a building's pool beside the building, often with its phone
+    hall = Listing("osm", "way/1", "Bellefield Hall", 40.44500, -79.95100, phone="412-624-4141")
+    pool = Listing("foursquare", "a", "Bellefield Hall Swimming Pool", 40.44520, -79.95110, phone="412-624-4141")
+    pool_again = Listing("osm", "way/2", "Bellefield Hall Pool", 40.44525, -79.95105)
+    assert sorted(map(tuple, group_listings([hall, pool]))) == [(0,), (1,)]
+    assert sorted(map(tuple, group_listings([hall, pool, pool_again]))) == [(0,), (1, 2)]
