@@ -158,7 +158,8 @@ def geoer(path: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float
     osm: dict[str, dict[str, str]] = {}
     theirs: dict[str, dict[str, str]] = {}
     labelled: list[tuple[str, str, bool]] = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # lines end in CRLF, and a field may hold a lone CR: split on LF only
+    for line in path.read_bytes().decode("utf-8").split("\n"):
         if not line.strip():
             continue
         left, right, label = line.split("\t")

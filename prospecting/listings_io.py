@@ -291,13 +291,25 @@ def _coordinate(text: str, limit: float) -> float | None:
     return value if math.isfinite(value) and -limit <= value <= limit else None
 
 
+def _coordinates(table: Table, listing_field: str, limit: float) -> tuple[np.ndarray, np.ndarray]:
+    """A coordinate column as floats (NaN where empty, unreadable or beyond +-limit) and where one was given.
+    Arrow reads the column at once; a value it cannot read sends the column through Python's float()."""
+    column = table.column(listing_field)
+    given = pc.not_equal(column, "")
+    try:
+        values = np.array(pc.cast(pc.if_else(given, column, None), pa.float64()).to_numpy(), dtype=float)  # writable
+    except pa.ArrowInvalid:
+        values = np.array([_coordinate(v, limit) if v else None for v in column.to_pylist()], dtype=float)
+    with np.errstate(invalid="ignore"):
+        values[~(np.abs(values) <= limit)] = np.nan  # NaN and infinities fail the comparison too
+    return values, given.to_numpy()
+
+
 def table_columns(table: Table) -> ListingColumns:
     """The matching fields of every row as columns. Unreadable coordinates are counted in
     `table.skipped` and the row kept without a point."""
-    lat_text, lon_text = table.text("latitude"), table.text("longitude")
-    latitude = np.array([_coordinate(v, 90) if v else None for v in lat_text], dtype=float)
-    longitude = np.array([_coordinate(v, 180) if v else None for v in lon_text], dtype=float)
-    given = np.array([bool(a or b) for a, b in zip(lat_text, lon_text, strict=True)], dtype=bool)
+    (latitude, lat_given), (longitude, lon_given) = _coordinates(table, "latitude", 90), _coordinates(table, "longitude", 180)
+    given = lat_given | lon_given
     unreadable = given & (np.isnan(latitude) | np.isnan(longitude))
     if unreadable.any():
         reason = "unreadable coordinates (kept without)"

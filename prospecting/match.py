@@ -107,19 +107,15 @@ _PUNCTUATION = {ord(c): " " for c in map(chr, range(1, 128)) if not c.isalnum()}
 }
 
 
-def _words(text: str) -> list[str]:
-    return _word_lists([text])[0]
-
-
-def _word_lists(texts: Sequence[str]) -> list[list[str]]:
-    """The words of each text: no accents, lower case, punctuation as spaces. Done on all texts
-    joined into one string (a NUL between them): one pass of each string method, not one per text."""
+def _plain_texts(texts: Sequence[str]) -> str:
+    """The texts without accents, in lower case, punctuation as spaces, joined by NULs: each string
+    method runs once over all texts, not once per text."""
     joined = "\0".join(texts)
-    if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself: one at a time
-        return [w for t in texts for w in _word_lists([t.replace("\0", " ")])]
+    if joined.count("\0") != len(texts) - 1:  # a text holds a NUL itself
+        joined = "\0".join(t.replace("\0", " ") for t in texts)
     if not joined.isascii():
         joined = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
-    return [part.split() for part in joined.lower().translate(_PUNCTUATION).split("\0")]
+    return joined.lower().translate(_PUNCTUATION)
 
 
 def normalise_name(
@@ -136,27 +132,31 @@ def normalise_name(
 def normalise_names(
     names: Sequence[str], legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None
 ) -> list[str]:
-    """`normalise_name` of many names at once."""
-    spelled = abbreviations or {}
+    """`normalise_name` of many names at once: titles and abbreviations replaced by one regular
+    expression each over all the names joined, not word by word."""
+    spelled = {short: word for short, word in (abbreviations or {}).items() if len(short) > 1}
     suffix_ends, suffix = _last_words(legal_suffixes), _suffix_pattern(legal_suffixes)
+    text = _words_pattern(_TITLES).sub(" ", _plain_texts(names))
+    if spelled:
+        text = _words_pattern(frozenset(spelled)).sub(lambda found: spelled[found.group()], text)
     result = []
-    for found in _word_lists(names):
-        words = [w if len(w) == 1 else spelled.get(w, w) for w in found if w not in _TITLES]
-        joined = " ".join(words)
+    for part in text.split("\0"):
+        joined = " ".join(part.split())
         # "X Holdings LLC Inc" loses both, so normalising twice changes nothing
-        result.append(suffix.sub("", joined).strip() if len(words) > 1 and words[-1] in suffix_ends else joined)
+        last = joined.rsplit(" ", 1)
+        result.append(suffix.sub("", joined).strip() if len(last) > 1 and last[1] in suffix_ends else joined)
     return result
+
+
+@functools.cache
+def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
+    """Any of these words, whole, in a plain text."""
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\b")
 
 
 @functools.cache
 def _last_words(phrases: frozenset[str]) -> frozenset[str]:
     return frozenset(p.rsplit(" ", 1)[-1] for p in phrases)
-
-
-@functools.cache
-def _word_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    """Any of these words, whole, in a normalised text."""
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words))) + r")\b" if words else r"(?!)")
 
 
 @functools.cache
@@ -213,7 +213,10 @@ def normalise_address(address: str, abbreviations: Mapping[str, str] | None = No
 
 def normalise_addresses(addresses: Sequence[str], abbreviations: Mapping[str, str] | None = None) -> list[str]:
     spelled = abbreviations or {}
-    return [" ".join([spelled.get(w, w) for w in words]) for words in _word_lists(addresses)]
+    text = _plain_texts(addresses)
+    if spelled:
+        text = _words_pattern(frozenset(spelled)).sub(lambda found: spelled[found.group()], text)
+    return [" ".join(part.split()) for part in text.split("\0")]
 
 
 _UNIT = re.compile(r"\b(?:suite|unit|apt|apartment|room|bldg|building|floor)\s+([a-z0-9-]+)\b")
@@ -277,6 +280,17 @@ def _address_parts(address: str) -> tuple[str, str, int, str]:
     return address, key, int(house) if house.isdigit() and len(house) < 9 else -1, _unit(address)
 
 
+def _name_marks(names: Sequence[str], branch_words: frozenset[str], part_words: frozenset[str]) -> tuple[list[str], list[str]]:
+    """Of each normalised name: its first branch word ("midtown") and its part words ("parking pool"), '' when none."""
+    marks = {}
+    for name in dict.fromkeys(names):
+        words = name.split()
+        branch, part = branch_words.intersection(words), part_words.intersection(words)
+        marks[name] = (min(branch, key=words.index) if branch else "", " ".join(sorted(part)))
+    found = list(map(marks.__getitem__, names))
+    return [m[0] for m in found], [m[1] for m in found]
+
+
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.abbreviations))
     parts = _per_distinct(texts(records.address), lambda v: [_address_parts(a) for a in normalise_addresses(v, s.abbreviations)])
@@ -285,7 +299,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     places = zip(texts(records.postcode), texts(records.city), strict=True)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     name_counts = Counter(names)
-    branch_word, part_word = _word_pattern(s.branch_words), _word_pattern(s.part_words)
+    branch, part = _name_marks(names, s.branch_words, s.part_words)
     return _Features(
         names=names,
         addresses=[p[0] for p in parts],
@@ -297,8 +311,8 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         house=np.array([p[2] for p in parts], dtype=np.int64),
         unit=_codes([p[3] for p in parts]),
         place=_codes([(code[:5] or city.lower()) for code, city in places]),
-        branch=_codes([found.group() if (found := branch_word.search(n)) else "" for n in names]),
-        part=_codes(_per_value(names, lambda n: " ".join(sorted(set(part_word.findall(n)))))),
+        branch=_codes(branch),
+        part=_codes(part),
         chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
         source=_codes(sources),
         one_per_business=np.array([x not in s.many_per_business for x in sources]),
