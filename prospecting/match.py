@@ -167,7 +167,7 @@ def _suffix_pattern(suffixes: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<=\s)(?:(?:{words})(?:\s+|$))+$")
 
 
-_NOT_DIGIT = re.compile(r"[^0-9]")
+_NOT_DIGIT, _DIGIT = re.compile(r"[^0-9]"), re.compile(r"[0-9]")
 
 
 def normalise_phone(phone: str) -> str:
@@ -248,6 +248,7 @@ class _Features:
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
     part: np.ndarray  # int64 code of the part words in the name ("pool", "parking"), 0 when none
+    number: np.ndarray  # int64 code of the numbers in the name ("foster plaza 7"), 0 when none
     chain: np.ndarray  # bool: the name is shared by many records (a chain's branches)
     source: np.ndarray  # int64 code of the record's source
     one_per_business: np.ndarray  # bool: its source lists each business once (not in many_per_business)
@@ -280,15 +281,19 @@ def _address_parts(address: str) -> tuple[str, str, int, str]:
     return address, key, int(house) if house.isdigit() and len(house) < 9 else -1, _unit(address)
 
 
-def _name_marks(names: Sequence[str], branch_words: frozenset[str], part_words: frozenset[str]) -> tuple[list[str], list[str]]:
-    """Of each normalised name: its first branch word ("midtown") and its part words ("parking pool"), '' when none."""
+def _name_marks(
+    names: Sequence[str], branch_words: frozenset[str], part_words: frozenset[str]
+) -> tuple[list[str], list[str], list[str]]:
+    """Of each normalised name: its first branch word ("midtown"), its part words ("parking pool") and
+    its numbers ("foster plaza 7" -> "7"), '' when none."""
     marks = {}
     for name in dict.fromkeys(names):
         words = name.split()
         branch, part = branch_words.intersection(words), part_words.intersection(words)
-        marks[name] = (min(branch, key=words.index) if branch else "", " ".join(sorted(part)))
+        numbers = " ".join(sorted({w for w in words if w.isdigit()})) if _DIGIT.search(name) else ""
+        marks[name] = (min(branch, key=words.index) if branch else "", " ".join(sorted(part)), numbers)
     found = list(map(marks.__getitem__, names))
-    return [m[0] for m in found], [m[1] for m in found]
+    return [m[0] for m in found], [m[1] for m in found], [m[2] for m in found]
 
 
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
@@ -299,7 +304,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     places = zip(texts(records.postcode), texts(records.city), strict=True)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     name_counts = Counter(names)
-    branch, part = _name_marks(names, s.branch_words, s.part_words)
+    branch, part, number = _name_marks(names, s.branch_words, s.part_words)
     return _Features(
         names=names,
         addresses=[p[0] for p in parts],
@@ -313,6 +318,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         place=_codes([(code[:5] or city.lower()) for code, city in places]),
         branch=_codes(branch),
         part=_codes(part),
+        number=_codes(number),
         chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
         source=_codes(sources),
         one_per_business=np.array([x not in s.many_per_business for x in sources]),
@@ -420,6 +426,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
     other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
     other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
+    other_branch |= (f.number[a] != 0) & (f.number[b] != 0) & (f.number[a] != f.number[b])  # "Foster Plaza 7" / "... 10"
     other_part = f.part[a] != f.part[b]  # "Bellefield Hall" / "Bellefield Hall Swimming Pool"
     other_unit = (f.unit[a] != 0) & (f.unit[b] != 0) & (f.unit[a] != f.unit[b]) & ~other_house  # one building, two suites
     address = np.zeros(len(pairs), dtype=np.float32)

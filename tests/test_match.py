@@ -123,3 +123,10 @@ def test_a_part_of_a_place_is_another_place() -> None:
     pool_again = Listing("osm", "way/2", "Bellefield Hall Pool", 40.44525, -79.95105)
     assert sorted(map(tuple, group_listings([hall, pool]))) == [(0,), (1,)]
     assert sorted(map(tuple, group_listings([hall, pool, pool_again]))) == [(0,), (1, 2)]
+
+
+def test_other_numbers_in_names_are_other_places() -> None:
+    plaza_7 = Listing("osm", "way/7", "Foster Plaza 7", 40.41000, -80.08000)
+    plaza_10 = Listing("foursquare", "a", "Foster Plaza Building 10", 40.41050, -80.08000)  # 56 m
+    plaza_7_again = Listing("foursquare", "b", "Foster Plaza 7", 40.41010, -80.08010)
+    assert sorted(map(tuple, group_listings([plaza_7, plaza_10, plaza_7_again]))) == [(0, 2), (1,)]
