@@ -18,7 +18,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -57,7 +57,8 @@ class MatchSettings:
     address_without_coordinates: float
     legal_suffixes: frozenset[str]
     non_identity_domains: frozenset[str]
-    abbreviations: Mapping[str, str]
+    abbreviations: Mapping[str, str]  # in addresses
+    name_abbreviations: Mapping[str, str] = field(default_factory=dict)  # in names
     branch_words: frozenset[str] = frozenset()
     part_words: frozenset[str] = frozenset()
     source_priority: tuple[str, ...] = ()
@@ -88,6 +89,11 @@ class MatchSettings:
             legal_suffixes=frozenset(norm["legal_suffixes"]),
             non_identity_domains=frozenset(norm["non_identity_domains"]),
             abbreviations=dict(norm.get("abbreviations", {})),
+            name_abbreviations={
+                short: word
+                for short, word in (norm.get("abbreviations", {}) | norm.get("name_abbreviations", {})).items()
+                if short != word
+            },
             branch_words=frozenset(norm.get("branch_words", [])),
             part_words=frozenset(norm.get("part_words", [])),
             source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
@@ -123,8 +129,9 @@ def normalise_name(
 ) -> str:
     """Lower case, no accents or punctuation, "&" as "and", no title ("the", "Dr") or trailing legal suffix.
 
-    Street words are spelled out ("King St Yoga" is "King Street Yoga"), but not one-letter
-    ones: in a name "E" is an initial more often than "East".
+    Words are rewritten by `abbreviations` (the settings' `name_abbreviations`: "Mt" is "mount";
+    "St", "Saint" and "Street" all read "st"), but not one-letter ones: in a name "E" is an
+    initial more often than "East".
     """
     return normalise_names([name], legal_suffixes, abbreviations)[0]
 
@@ -297,7 +304,7 @@ def _name_marks(
 
 
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
-    names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.abbreviations))
+    names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.name_abbreviations))
     parts = _per_distinct(texts(records.address), lambda v: [_address_parts(a) for a in normalise_addresses(v, s.abbreviations)])
     lat, lon = records.latitude, records.longitude
     sources = texts(records.source)

@@ -130,3 +130,12 @@ def test_other_numbers_in_names_are_other_places() -> None:
     plaza_10 = Listing("foursquare", "a", "Foster Plaza Building 10", 40.41050, -80.08000)  # 56 m
     plaza_7_again = Listing("foursquare", "b", "Foster Plaza 7", 40.41010, -80.08010)
     assert sorted(map(tuple, group_listings([plaza_7, plaza_10, plaza_7_again]))) == [(0, 2), (1,)]
+
+
+def test_in_names_st_saint_and_street_read_alike() -> None:
+    words = MatchSettings.from_table().name_abbreviations
+    assert normalise_name("St. Simon and Jude", abbreviations=words) == normalise_name(
+        "Saint Simon and Jude", abbreviations=words
+    )
+    assert normalise_name("King St Yoga", abbreviations=words) == normalise_name("King Street Yoga", abbreviations=words)
+    assert normalise_name("Mt. Lebanon Pilates", abbreviations=words) == "mount lebanon pilates"

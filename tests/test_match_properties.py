@@ -28,8 +28,8 @@ TEXT = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",))
 @settings(max_examples=300, deadline=None)
 @given(TEXT)
 def test_normalisers_are_idempotent(text: str) -> None:
-    name = normalise_name(text, S.legal_suffixes, S.abbreviations)
-    assert normalise_name(name, S.legal_suffixes, S.abbreviations) == name
+    name = normalise_name(text, S.legal_suffixes, S.name_abbreviations)
+    assert normalise_name(name, S.legal_suffixes, S.name_abbreviations) == name
     address = normalise_address(text, S.abbreviations)
     assert normalise_address(address, S.abbreviations) == address
     phone = normalise_phone(text)
