@@ -64,6 +64,7 @@ class MatchSettings:
     source_priority: tuple[str, ...] = ()
     max_width_m: float = 800.0
     one_spot_m: float = 0.0
+    far_extra_words: float = 0.0
     many_per_business: frozenset[str] = frozenset()
 
     @classmethod
@@ -100,6 +101,7 @@ class MatchSettings:
             max_width_m=float(table["cluster"]["max_width_m"]),
             many_per_business=frozenset(table["cluster"]["many_per_business"]),
             one_spot_m=float(link["one_spot_m"]),
+            far_extra_words=float(link["far_extra_words"]),
         )
 
 
@@ -404,6 +406,7 @@ class Comparisons:
     pairs: np.ndarray
     name: np.ndarray  # rapidfuzz token_set_ratio of normalised names, 0-100: 100 when one name is inside the other
     whole_name: np.ndarray  # token_sort_ratio: the whole names agree ("Potomac" / "Potomac Bakery" 70); = name below 50
+    extra_words: np.ndarray  # one name inside the other: the rarity-weighted share of the words only one has; else 1
     distance: np.ndarray  # metres; NaN when either lacks an exact point
     address: np.ndarray  # token_set_ratio of addresses for pairs without a distance where both have one, else 0
     same_phone: np.ndarray
@@ -429,6 +432,10 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     whole_name[similar] = process.cpdist(
         names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1
     )
+    extra_words = np.ones(len(pairs), dtype=np.float32)
+    inside = np.flatnonzero((name >= 99.5) & (whole_name < 99.5))
+    if len(inside):
+        extra_words[inside] = _extra_word_share(names, a[inside], b[inside])
     distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
     other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
@@ -449,6 +456,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         pairs=pairs,
         name=name,
         whole_name=whole_name,
+        extra_words=extra_words,
         distance=distance,
         address=address,
         same_phone=same_phone,
@@ -464,6 +472,21 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     )
 
 
+def _extra_word_share(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each pair of names: the share of the words only one name has in the weight of all their
+    words, a word weighing log(records / records whose name holds it): "church" is light where
+    many names hold it, "Liebermann" heavy."""
+    counts = Counter(" ".join(names.tolist()).split())
+    total = len(names)
+    shares = np.ones(len(a), dtype=np.float32)
+    for k, (i, j) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
+        mine, theirs = set(names[i].split()), set(names[j].split())
+        every = sum(math.log(total / counts[w]) for w in mine | theirs)
+        if every > 0:
+            shares[k] = sum(math.log(total / counts[w]) for w in mine ^ theirs) / every
+    return shares
+
+
 def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
     """The link rules of `config/matching.toml` [link], as a mask over the compared pairs."""
     located = np.isfinite(c.distance)
@@ -471,8 +494,10 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain
         # further away, or a chain's branch, one name inside another is not enough: a campus and
-        # its buildings, a mall and its shops, a chain's name and "<chain> Pharmacy"
-        far = located & (distance <= s.far_m) & (whole >= s.name_when_far) & ~conflict & ~chain
+        # its buildings, a mall and its shops, a chain's name and "<chain> Pharmacy"; unless the
+        # words it adds are common ones ("Beulah Baptist" / "Beulah Baptist Church")
+        far_name = (whole >= s.name_when_far) | (c.extra_words <= s.far_extra_words)
+        far = located & (distance <= s.far_m) & far_name & ~conflict & ~chain
         chain_near = located & chain & (distance <= s.chain_m) & (whole >= s.name_when_near) & ~conflict
         # a corner building has two house numbers, and sources mistype them: at one spot, the same
         # whole name outweighs another house number

@@ -64,6 +64,25 @@ def test_one_name_inside_another_links_only_when_near() -> None:
     assert sorted(map(tuple, group_listings([campus, hall_near]))) == [(0, 1)]
 
 
+def test_far_apart_one_name_inside_another_links_when_the_added_words_are_common() -> None:
+    # "church" is in many names of the area, "hall" and "liebermann" in few
+    background = [
+        at("osm", f"node/{n}", f"{saint} Church", 40.40 + n / 100, -79.90)
+        for n, saint in enumerate(("Trinity", "Grace", "Calvary", "Bethel", "Zion", "Emmanuel", "Shiloh", "Hope"))
+    ]
+    church = [
+        at("osm", "way/1", "Beulah Baptist Church", 40.3900, -79.9800),
+        at("foursquare", "a", "Beulah Baptist", 40.3917, -79.9800),
+    ]
+    campus = [
+        at("osm", "way/2", "Duquesne University", 40.4360, -79.9900),
+        at("foursquare", "b", "Duquesne University Liebermann Hall", 40.4387, -79.9900),
+    ]
+    groups = sorted(map(tuple, group_listings(background + church + campus)))
+    assert (8, 9) in groups  # 190 m apart
+    assert (10,) in groups and (11,) in groups  # 300 m apart
+
+
 def test_the_whole_name_wins_a_one_to_one_choice() -> None:
     # Both look alike by token set (100); the nearer one is a longer name, the other the same name.
     listings = [
