@@ -476,7 +476,9 @@ def _extra_word_share(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
     """For each pair of names: the share of the words only one name has in the weight of all their
     words, a word weighing log(records / records whose name holds it): "church" is light where
     many names hold it, "Liebermann" heavy."""
-    counts = Counter(" ".join(names.tolist()).split())
+    counts: Counter[str] = Counter()
+    for start in range(0, len(names), 100_000):  # a slice at a time: all the words at once would be millions of strings
+        counts.update(" ".join(names[start : start + 100_000].tolist()).split())
     total = len(names)
     shares = np.ones(len(a), dtype=np.float32)
     for k, (i, j) in enumerate(zip(a.tolist(), b.tolist(), strict=True)):
