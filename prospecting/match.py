@@ -24,13 +24,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 import phonenumbers
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import fuzz, process
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from prospecting.errors import ConfigError
-from prospecting.models import Classification, ClassifiedListing, Listing, ListingColumns, Prospect, texts
+from prospecting.models import Classification, ClassifiedListing, Listing, ListingColumns, Prospect, Texts, arrow_texts, texts
 from prospecting.resources import config_table, read_toml
 
 _METRES_PER_DEGREE = 111_320.0
@@ -216,6 +218,59 @@ def registrable_domain(url: str, non_identity: frozenset[str] = frozenset()) -> 
     return host
 
 
+def normalise_phones(phones: Texts) -> pa.Array:
+    """`normalise_phone` of a whole column, by Arrow: Python only for the rows it would not read
+    alike (not ASCII) and for numbers outside North America (`phonenumbers`)."""
+    raw = pc.fill_null(arrow_texts(phones).combine_chunks(), "")
+    digits = pc.replace_substring_regex(raw, r"[^0-9]", "")
+    count = pc.utf8_length(digits)
+    area = pa.array(list("23456789"))
+    first, second = pc.utf8_slice_codeunits(digits, 0, 1), pc.utf8_slice_codeunits(digits, 1, 2)
+    international = pc.starts_with(pc.utf8_ltrim_whitespace(raw), "+")
+    ten = pc.and_(pc.and_(pc.equal(count, 10), pc.invert(international)), pc.is_in(first, area))
+    eleven = pc.and_(pc.and_(pc.equal(count, 11), pc.equal(first, "1")), pc.is_in(second, area))
+    e164 = pc.if_else(
+        ten, pc.utf8_replace_slice(digits, 0, 0, "+1"), pc.if_else(eleven, pc.utf8_replace_slice(digits, 0, 0, "+"), "")
+    )
+    elsewhere = pc.and_(pc.and_(international, pc.greater_equal(count, 8)), pc.invert(pc.or_(ten, eleven)))
+    return _by_python(e164, raw, pc.or_(elsewhere, pc.invert(pc.string_is_ascii(raw))), normalise_phone)
+
+
+def registrable_domains(urls: Texts, non_identity: frozenset[str] = frozenset()) -> pa.Array:
+    """`registrable_domain` of a whole column, by Arrow (Python for rows that are not ASCII)."""
+    raw = pc.fill_null(arrow_texts(urls).combine_chunks(), "")
+    host = pc.replace_substring_regex(raw, r"(?s)^.*?://", "")  # scheme
+    host = pc.replace_substring_regex(host, r"(?s)[/?#].*", "")  # path, query, fragment
+    host = pc.replace_substring_regex(host, r"(?s)^.*@", "")  # credentials
+    host = pc.replace_substring_regex(host, r"(?s):.*", "")  # port
+    host = pc.replace_substring_regex(pc.utf8_lower(host), r"^www\.", "")
+    domain = pc.if_else(pc.match_substring(host, "."), pc.extract_regex(host, r"(?P<d>[^.]*\.[^.]*)$").field("d"), host)
+    shared = pa.array(sorted(non_identity), pa.string())
+    found = pc.if_else(pc.or_(pc.is_in(host, shared), pc.is_in(domain, shared)), "", host)
+    return _by_python(found, raw, pc.invert(pc.string_is_ascii(raw)), lambda v: registrable_domain(v, non_identity))
+
+
+def _by_python(done: pa.Array, raw: pa.Array, rows: pa.Array, normalise: Callable[[str], str]) -> pa.Array:
+    """`done`, with the `rows` made again from `raw` by the Python `normalise`."""
+    redo = np.flatnonzero(rows.to_numpy(zero_copy_only=False))
+    if not len(redo):
+        return done
+    values = done.to_pylist()
+    for i, value in zip(redo.tolist(), raw.take(pa.array(redo)).to_pylist(), strict=True):
+        values[i] = normalise(value)
+    return pa.array(values, pa.string())
+
+
+def _arrow_codes(values: pa.Array) -> np.ndarray:
+    """Factorise Arrow strings into int64 codes, '' -> 0."""
+    encoded = pc.dictionary_encode(values)
+    codes: np.ndarray = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64) + 1
+    empty = pc.index(encoded.dictionary, "").as_py()
+    if empty >= 0:
+        codes[codes == empty + 1] = 0
+    return codes
+
+
 def normalise_address(address: str, abbreviations: Mapping[str, str] | None = None) -> str:
     return normalise_addresses([address], abbreviations)[0]
 
@@ -269,12 +324,6 @@ def _codes(values: Sequence[str]) -> np.ndarray:
     return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values))
 
 
-def _per_value(values: Iterable[str], normalise: Callable[[str], _T]) -> list[_T]:
-    """`normalise` applied to each value, once per distinct value (sources repeat spellings)."""
-    done: dict[str, _T] = {}
-    return [done[v] if v in done else done.setdefault(v, normalise(v)) for v in values]
-
-
 def _per_distinct(values: Sequence[str], normalise: Callable[[Sequence[str]], list[_T]]) -> list[_T]:
     """A batch `normalise` applied once to the distinct values, its results handed back to each."""
     distinct = list(dict.fromkeys(values))
@@ -294,15 +343,19 @@ def _name_marks(
     names: Sequence[str], branch_words: frozenset[str], part_words: frozenset[str]
 ) -> tuple[list[str], list[str], list[str]]:
     """Of each normalised name: its first branch word ("midtown"), its part words ("parking pool") and
-    its numbers ("foster plaza 7" -> "7"), '' when none."""
-    marks = {}
-    for name in dict.fromkeys(names):
-        words = name.split()
-        branch, part = branch_words.intersection(words), part_words.intersection(words)
-        numbers = " ".join(sorted({w for w in words if w.isdigit()})) if _DIGIT.search(name) else ""
-        marks[name] = (min(branch, key=words.index) if branch else "", " ".join(sorted(part)), numbers)
-    found = list(map(marks.__getitem__, names))
-    return [m[0] for m in found], [m[1] for m in found], [m[2] for m in found]
+    its numbers ("foster plaza 7" -> "7"), '' when none. Arrow finds the few names with any."""
+    tokens = pc.split_pattern(pa.array(names, pa.string()), " ")
+    words = pc.list_flatten(tokens)
+    marked = pc.or_(pc.is_in(words, pa.array(sorted(branch_words | part_words), pa.string())), pc.ascii_is_decimal(words))
+    rows = _distinct(pc.list_parent_indices(tokens).to_numpy()[marked.to_numpy(zero_copy_only=False)])
+    branch, part, number = [""] * len(names), [""] * len(names), [""] * len(names)
+    for row in rows.tolist():
+        found = names[row].split()
+        branches = branch_words.intersection(found)
+        branch[row] = min(branches, key=found.index) if branches else ""
+        part[row] = " ".join(sorted(part_words.intersection(found)))
+        number[row] = " ".join(sorted({w for w in found if w.isdigit()}))
+    return branch, part, number
 
 
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
@@ -312,23 +365,26 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     sources = texts(records.source)
     places = zip(texts(records.postcode), texts(records.city), strict=True)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
-    name_counts = Counter(names)
-    branch, part, number = _name_marks(names, s.branch_words, s.part_words)
+    distinct = list(dict.fromkeys(names))
+    code_of = {name: code for code, name in enumerate(distinct)}
+    name_code = np.fromiter(map(code_of.__getitem__, names), dtype=np.int64, count=len(names))
+    records_named = np.bincount(name_code, minlength=len(distinct))
+    marks = [_codes(m) for m in _name_marks(distinct, s.branch_words, s.part_words)]
     return _Features(
         names=names,
         addresses=[p[0] for p in parts],
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
-        phone=_codes(_per_value(texts(records.phone), normalise_phone)),
-        domain=_codes(_per_value(texts(records.website), lambda v: registrable_domain(v, s.non_identity_domains))),
+        phone=_arrow_codes(normalise_phones(records.phone)),
+        domain=_arrow_codes(registrable_domains(records.website, s.non_identity_domains)),
         address_key=_codes([p[1] for p in parts]),
         house=np.array([p[2] for p in parts], dtype=np.int64),
         unit=_codes([p[3] for p in parts]),
         place=_codes([(code[:5] or city.lower()) for code, city in places]),
-        branch=_codes(branch),
-        part=_codes(part),
-        number=_codes(number),
-        chain=np.array([name_counts[n] >= s.chain_min_count and bool(n) for n in names]),
+        branch=marks[0][name_code],
+        part=marks[1][name_code],
+        number=marks[2][name_code],
+        chain=(records_named[name_code] >= s.chain_min_count) & (name_code != code_of.get("", -1)),
         source=_codes(sources),
         one_per_business=np.array([x not in s.many_per_business for x in sources]),
     )

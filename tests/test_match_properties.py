@@ -16,8 +16,10 @@ from prospecting.match import (
     normalise_address,
     normalise_name,
     normalise_phone,
+    normalise_phones,
     record_features,
     registrable_domain,
+    registrable_domains,
 )
 from prospecting.models import Listing, ListingColumns
 
@@ -90,3 +92,16 @@ def test_features_mark_chains_and_branch_words() -> None:
     f = record_features(ListingColumns.of(listings), S)
     assert f.chain[:6].all() and not f.chain[6]
     assert f.branch[6] != 0 and (f.branch[:6] == 0).all()
+
+
+PHONE_TEXT = st.text(alphabet=st.sampled_from(list("+0123456789 ()-./x٣é\t")), max_size=20)
+URL_TEXT = st.text(alphabet=st.sampled_from(list("hwtps:/.@?#:wWcomfaebk-é\n1")), max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PHONE_TEXT, max_size=8), st.lists(URL_TEXT, max_size=8))
+def test_column_normalisers_agree_with_the_one_value_ones(phones: list[str], urls: list[str]) -> None:
+    urls += ["https://www.Facebook.com/x", "http://user@Example.org:8080/a", "www.wixsite.com", "a..b", "x.com."]
+    assert normalise_phones(phones).to_pylist() == [normalise_phone(p) for p in phones]
+    shared = S.non_identity_domains
+    assert registrable_domains(urls, shared).to_pylist() == [registrable_domain(u, shared) for u in urls]
