@@ -21,11 +21,11 @@ from prospecting.enrich import enrich_listings
 from prospecting.geo import haversine_km
 from prospecting.geocode import NOMINATIM_MIN_DELAY, locate, parse_lat_lon
 from prospecting.http import HttpClient, HttpSettings
-from prospecting.models import ClassifiedListing, Listing, Point, Prospect, RankedProspect, SourceResult
+from prospecting.models import ClassifiedListing, Listing, Outreach, Point, Prospect, RankedProspect, SourceResult
 from prospecting.outreach import FollowUp, Kit, Playbook, due
 from prospecting.sources import SOURCES
 from prospecting.sources.dpc_frontier import MIN_INTERVAL_S as DPC_FRONTIER_MIN_INTERVAL
-from prospecting.store import Outreach, RunReport, Sighting, Store, database_url
+from prospecting.store import RunReport, Sighting, Store, database_url
 
 
 def _host(url: str) -> str:

@@ -16,16 +16,17 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from prospecting.geo import KM_PER_MILE, haversine_km
-from prospecting.models import Listing, Point, Prospect, RankedProspect
-from prospecting.outreach import FollowUp
-from prospecting.store import Outreach
+from prospecting.models import Listing, Outreach, Point, Prospect, RankedProspect
+
+if TYPE_CHECKING:
+    from prospecting.outreach import FollowUp
 
 PROSPECT_COLUMNS = (
     "rank prospect_id name category subcategory fit_score why distance_mi distance_km address city state "

@@ -218,3 +218,16 @@ class SourceResult:
     listings: tuple[Listing, ...]
     dropped: dict[str, int] = field(default_factory=dict)
     attribution: str = ""
+
+
+@dataclass
+class Outreach:
+    """Where the relationship with a prospect stands (the outreach table of the store)."""
+
+    stage: str = "new"
+    owner: str = ""
+    notes: str = ""
+    last_contact: str = ""
+    next_follow_up: str = ""
+    referrals_received: int = 0
+    updated_at: str = ""

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from prospecting.errors import ConfigError, InputError
+from prospecting.models import Outreach
 from prospecting.resources import config_table
-from prospecting.store import Change, Outreach, Store
+from prospecting.store import Change, Store
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 
 from prospecting.errors import ProspectingError
+from prospecting.models import Outreach
 
 SCHEMA_VERSION = 2
 metadata = MetaData()
@@ -208,17 +209,6 @@ class Standing:
     status: str
     first_seen: str
     last_seen: str
-
-
-@dataclass
-class Outreach:
-    stage: str = "new"
-    owner: str = ""
-    notes: str = ""
-    last_contact: str = ""
-    next_follow_up: str = ""
-    referrals_received: int = 0
-    updated_at: str = ""
 
 
 @dataclass(frozen=True)
