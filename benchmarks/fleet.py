@@ -31,7 +31,6 @@ import csv
 import itertools
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -157,20 +156,10 @@ def store_url(base: str | None, folder: Path) -> Iterator[str]:
     if not base:
         yield f"sqlite:///{folder / 'prospecting.db'}"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
+    from prospecting.store import temporary_schema
 
-    schema = f"fleet_{secrets.token_hex(5)}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+    with temporary_schema(base, "fleet") as url:
+        yield url
 
 
 def read_prospects(path: Path) -> list[tuple[str, ...]]:

@@ -24,10 +24,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import socket
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,7 +55,9 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import NullPool
 
 from prospecting.errors import ProspectingError
 from prospecting.models import Outreach
@@ -172,6 +176,23 @@ class RunLocked(ProspectingError):
 
 def database_url(output_dir: Path) -> str:
     return os.environ.get("PROSPECTING_DB_URL") or f"sqlite:///{output_dir / 'prospecting.db'}"
+
+
+@contextmanager
+def temporary_schema(server_url: str, prefix: str) -> Iterator[str]:
+    """A URL of `server_url` (PostgreSQL) whose connections work in a new schema of their own,
+    dropped afterwards: a clean store per test or per trial on one shared server."""
+    schema = f"{prefix}_{secrets.token_hex(6)}"
+    admin = create_engine(server_url, poolclass=NullPool)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield make_url(server_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a connection left in a transaction
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 def now() -> str:

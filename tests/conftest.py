@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
@@ -44,21 +43,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         if os.environ.get("CI_REQUIRE_POSTGRES") == "1":
             pytest.fail("PROSPECTING_TEST_PG_URL not set but CI_REQUIRE_POSTGRES=1: the PostgreSQL store tests are required")
         pytest.skip("PROSPECTING_TEST_PG_URL not set (.ci/run sets it)")
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
+    from prospecting.store import temporary_schema
 
-    schema = f"t_{secrets.token_hex(6)}"
-    admin = create_engine(base, poolclass=NullPool)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text("SET LOCAL lock_timeout = '10s'"))  # a connection a test left in a transaction
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
+    with temporary_schema(base, "t") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
