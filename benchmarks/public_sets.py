@@ -1,6 +1,7 @@
 """Score `prospect dedupe` on public entity-matching benchmarks, downloaded by you.
 
-    .venv/bin/python benchmarks/public_sets.py [--fodors-zagat DIR] [--foursquare-locu DIR] [--geoer FILE ...] [--mistakes]
+    .venv/bin/python benchmarks/public_sets.py [--fodors-zagat DIR] [--foursquare-locu DIR] [--geoer FILE ...]
+        [--fit-on FILE ... [--fitted FILE.toml]] [--mistakes]
 
 The benchmarks are not part of this repository (their licences are their own): fetch them once.
 
@@ -18,7 +19,10 @@ The benchmarks are not part of this repository (their licences are their own): f
   sources; a pair counts as matched when both records land in one prospect, and precision,
   recall and F1 are over the labelled pairs (the benchmark's own measure).
 
-Each set runs through `prospect dedupe` as a separate process, as a user would run it.
+Each set runs through `prospect dedupe` as a separate process, as a user would run it. With
+`--fit-on`, the [link] thresholds are first fitted to the labelled pairs of those Geo-ER files
+(say a train split: never the files scored), as `prospect fit-matching --pairs` does, and every
+set is then deduplicated with that table (`dedupe --matching`).
 """
 
 from __future__ import annotations
@@ -34,7 +38,10 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 COLUMNS = ("id", "name", "address", "city", "postcode", "phone", "website", "latitude", "longitude", "categories")
 # Geo-ER writes OSM's addr:street and addr:housenumber as "Baum Boulevard, 5201"; our OSM source
@@ -45,11 +52,12 @@ GEOER_FIELDS = {"name": "name", "latitude": "latitude", "longitude": "longitude"
                 "categories": "categories"}  # fmt: skip
 
 
-def dedupe(files: Sequence[Path]) -> dict[tuple[str, str], str]:
-    """(source, id) -> prospect_id, from `prospect dedupe` run on `files`."""
+def dedupe(files: Sequence[Path], matching: Path | None = None) -> dict[tuple[str, str], str]:
+    """(source, id) -> prospect_id, from `prospect dedupe` run on `files` (with a fitted --matching table)."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.csv"
-        subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out)],
+        extra = ["--matching", str(matching)] if matching else []
+        subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out), *extra],
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         with out.open(encoding="utf-8") as f:
             return {(row["source"], row["id"]): row["prospect_id"] for row in csv.DictReader(f)}
@@ -72,7 +80,7 @@ def scores(
     return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
 
 
-def fodors_zagat(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float, float]]:
+def fodors_zagat(folder: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, int, tuple[float, float, float]]:
     """Records are numbered from 1 in file order, as the gold file numbers them."""
     with (folder / "restaurant.csv").open(encoding="utf-8", newline="") as f:
         records = [
@@ -91,7 +99,7 @@ def fodors_zagat(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[flo
     with tempfile.TemporaryDirectory() as tmp:
         listings = Path(tmp) / "guides.csv"
         write_rows(listings, records)
-        prospect = dedupe([listings])
+        prospect = dedupe([listings], matching)
     by_prospect = defaultdict(list)
     for (_, record_id), pid in prospect.items():
         by_prospect[pid].append(record_id)
@@ -102,7 +110,9 @@ def fodors_zagat(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[flo
     return "fodors_zagat", len(true), scores(true, found)  # type: ignore[arg-type]
 
 
-def foursquare_locu(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float, float]]:
+def foursquare_locu(
+    folder: Path, show_mistakes: bool, matching: Path | None = None
+) -> tuple[str, int, tuple[float, float, float]]:
     sides = {}
     for source, raw, clean in (
         ("locu", "locu_train.json", "lc_clean.json"),
@@ -130,7 +140,7 @@ def foursquare_locu(folder: Path, show_mistakes: bool) -> tuple[str, int, tuple[
         for source, records in sides.items():
             files.append(Path(tmp) / f"{source}.csv")
             write_rows(files[-1], records.values())
-        prospect = dedupe(files)
+        prospect = dedupe(files, matching)
     members = defaultdict(lambda: defaultdict(list))
     for (source, record_id), pid in prospect.items():
         members[pid][source].append(record_id)
@@ -153,24 +163,40 @@ def geoer_record(side: str) -> dict[str, str]:
     return fields
 
 
-def geoer(path: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float, float]]:
-    other = "foursquare" if "fsq" in str(path) else "yelp"
-    osm: dict[str, dict[str, str]] = {}
-    theirs: dict[str, dict[str, str]] = {}
-    labelled: list[tuple[str, str, bool]] = []
+@dataclass
+class GeoerSet:
+    """A Geo-ER file as two sources' rows (by id) and its labelled pairs (osm id, other id, same)."""
+
+    other: str
+    osm: dict[str, dict[str, str]]
+    theirs: dict[str, dict[str, str]]
+    labelled: list[tuple[str, str, bool]]
+
+    def write(self, folder: Path) -> list[Path]:
+        files = [folder / "osm.csv", folder / f"{self.other}.csv"]
+        write_rows(files[0], self.osm.values())
+        write_rows(files[1], self.theirs.values())
+        return files
+
+
+def read_geoer(path: Path) -> GeoerSet:
+    found = GeoerSet("foursquare" if "fsq" in str(path) else "yelp", {}, {}, [])
     # lines end in CRLF, and a field may hold a lone CR: split on LF only
     for line in path.read_bytes().decode("utf-8").split("\n"):
         if not line.strip():
             continue
         left, right, label = line.split("\t")
         a, b = geoer_record(left), geoer_record(right)
-        osm[a["id"]], theirs[b["id"]] = a, b
-        labelled.append((a["id"], b["id"], label.strip() == "1"))
+        found.osm[a["id"]], found.theirs[b["id"]] = a, b
+        found.labelled.append((a["id"], b["id"], label.strip() == "1"))
+    return found
+
+
+def geoer(path: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, int, tuple[float, float, float]]:
+    data = read_geoer(path)
+    other, osm, theirs, labelled = data.other, data.osm, data.theirs, data.labelled
     with tempfile.TemporaryDirectory() as tmp:
-        files = [Path(tmp) / "osm.csv", Path(tmp) / f"{other}.csv"]
-        write_rows(files[0], osm.values())
-        write_rows(files[1], theirs.values())
-        prospect = dedupe(files)
+        prospect = dedupe(data.write(Path(tmp)), matching)
     universe = {(a, b) for a, b, _ in labelled}
     true = {(a, b) for a, b, same in labelled if same}
     found = {(a, b) for a, b in universe if prospect[("osm", a)] == prospect[(other, b)]}
@@ -179,6 +205,32 @@ def geoer(path: Path, show_mistakes: bool) -> tuple[str, int, tuple[float, float
         show(true, found, names.__getitem__)
     name = f"geoer_{path.parent.parent.name}_{path.parent.name}" if path.parent.parent.name.startswith("osm") else path.stem
     return name, len(true), scores(true, found)
+
+
+def fit_geoer(paths: Sequence[Path], out: Path) -> None:
+    """Fit the [link] thresholds to the labelled pairs of these Geo-ER files (pooled), as
+    `prospect fit-matching --pairs` does for one set, and write the table to `out`."""
+    from prospecting.listings_io import read_table, table_columns
+    from prospecting.match import load_settings
+    from prospecting.match_fitting import LabelledPairs, fit, link_table
+    from prospecting.models import ListingColumns, texts
+
+    labelled = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, path in enumerate(paths):
+            data = read_geoer(path)
+            folder = Path(tmp) / str(n)
+            folder.mkdir()
+            records = ListingColumns.concat([table_columns(read_table(f)) for f in data.write(folder)])
+            index = {key: i for i, key in enumerate(zip(texts(records.source), texts(records.source_id), strict=True))}
+            a = [index[("osm", x)] for x, _, _ in data.labelled]
+            b = [index[(data.other, y)] for _, y, _ in data.labelled]
+            pairs = LabelledPairs(np.array(a), np.array(b), np.array([same for *_, same in data.labelled]))
+            labelled.append((records, pairs.counts))
+    fitted, before, after = fit(labelled, load_settings())
+    print(f"fitted on {len(paths)} files' labelled pairs: defaults {before}; fitted {after}")
+    out.write_text(link_table(fitted), encoding="utf-8")
+    print(out.read_text(encoding="utf-8"))
 
 
 def show(true: set[tuple[str, str]], found: set[tuple[str, str]], name_of: object) -> None:
@@ -193,13 +245,20 @@ def main() -> None:
     parser.add_argument("--foursquare-locu", type=Path, help="folder with the Locu and Foursquare JSON and matches_train.csv")
     parser.add_argument("--geoer", type=Path, nargs="*", default=[], help="Geo-ER test.txt files (osm_fsq or osm_yelp)")
     parser.add_argument("--mistakes", action="store_true", help="list the pairs missed and wrongly merged")
+    parser.add_argument("--fit-on", type=Path, nargs="*", default=[], help="fit the thresholds to these Geo-ER files first")
+    parser.add_argument("--fitted", type=Path, help="where --fit-on writes its [link] table (default: a temporary file)")
     args = parser.parse_args()
-    results = []
-    if args.fodors_zagat:
-        results.append(fodors_zagat(args.fodors_zagat, args.mistakes))
-    if args.foursquare_locu:
-        results.append(foursquare_locu(args.foursquare_locu, args.mistakes))
-    results += [geoer(path, args.mistakes) for path in args.geoer]
+    with tempfile.TemporaryDirectory() as tmp:
+        matching = None
+        if args.fit_on:
+            matching = args.fitted or Path(tmp) / "fitted.toml"
+            fit_geoer(args.fit_on, matching)
+        results = []
+        if args.fodors_zagat:
+            results.append(fodors_zagat(args.fodors_zagat, args.mistakes, matching))
+        if args.foursquare_locu:
+            results.append(foursquare_locu(args.foursquare_locu, args.mistakes, matching))
+        results += [geoer(path, args.mistakes, matching) for path in args.geoer]
     print(f"{'set':<28} {'true pairs':>10} {'precision':>9} {'recall':>7} {'F1':>6}")
     for name, count, (precision, recall, f1) in results:
         print(f"{name:<28} {count:>10} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f}")

@@ -300,21 +300,29 @@ def dedupe(inputs: tuple[str, ...], out: str, matching: str | None) -> None:
 
 @cli.command("fit-matching")
 @click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--truth", required=True, type=click.Path(dir_okay=False), help="CSV of source, id, entity for every input row.")
+@click.option("--truth", type=click.Path(dir_okay=False), help="CSV of source, id, entity for every input row.")
+@click.option(
+    "--pairs",
+    type=click.Path(dir_okay=False),
+    help="CSV of source_a, id_a, source_b, id_b, same (1/0): verdicts on some pairs, instead of --truth.",
+)
 @click.option(
     "--out",
     type=click.Path(dir_okay=False),
     callback=_out_file,
     help="Write the fitted [link] table here (for dedupe --matching).",
 )
-def fit_matching(inputs: tuple[str, ...], truth: str, out: str | None) -> None:
-    """Fit the matching thresholds to labelled listings (pairwise F1), and print them."""
+def fit_matching(inputs: tuple[str, ...], truth: str | None, pairs: str | None, out: str | None) -> None:
+    """Fit the matching thresholds to labelled listings (F1 over all pairs, or over the labelled ones), and print them."""
     from prospecting import export
     from prospecting.match import load_settings
-    from prospecting.match_fitting import fit, link_table, read_truth
+    from prospecting.match_fitting import Judge, fit, link_table, read_pairs, read_truth, truth_judge
 
+    if (truth is None) == (pairs is None):
+        raise InputError("fit-matching: give --truth FILE or --pairs FILE (one of them)")
     records, _ = _read_records(inputs)
-    fitted, before, after = fit(records, read_truth(Path(truth), records), load_settings())
+    judge: Judge = truth_judge(read_truth(Path(truth), records)) if truth else read_pairs(Path(pairs or ""), records).counts
+    fitted, before, after = fit([(records, judge)], load_settings())
     click.echo(f"config/matching.toml: {before}")
     click.echo(f"fitted:               {after}")
     table = link_table(fitted)

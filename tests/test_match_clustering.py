@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import random
 import re
 import sys
@@ -15,8 +16,8 @@ from click.testing import CliRunner
 
 from prospecting.cli import cli
 from prospecting.errors import ConfigError
-from prospecting.match import MatchSettings, group_listings, load_settings
-from prospecting.match_fitting import fit, pairwise_scores
+from prospecting.match import MatchSettings, blocked_pairs, group_listings, load_settings, record_features
+from prospecting.match_fitting import LabelledPairs, fit, pairwise_scores, truth_judge
 from prospecting.models import Listing, ListingColumns
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
@@ -146,13 +147,30 @@ def synthetic_area(size: int, seed: int) -> tuple[ListingColumns, np.ndarray]:
 def test_fitting_recovers_from_poor_thresholds() -> None:
     records, truth = synthetic_area(1500, seed=11)
     poor = replace(load_settings(), name_when_near=99.0, near_m=20.0, name_when_far=100.0, name_with_address=99.0)
-    fitted, before, after = fit(records, truth, poor)
+    fitted, before, after = fit([(records, truth_judge(truth))], poor)
     assert before.f1 < 0.98 and after.f1 >= 0.99
     assert fitted.name_when_far < poor.name_when_far  # the rule that let true pairs through was loosened
     # and it generalises: the fitted thresholds score on another area as well as on this one
     other, other_truth = synthetic_area(1500, seed=12)
-    _, on_other, _ = fit(other, other_truth, fitted, rounds=0)
+    _, on_other, _ = fit([(other, truth_judge(other_truth))], fitted, rounds=0)
     assert on_other.f1 >= after.f1 - 0.02
+
+
+def test_fitting_from_verdicts_on_some_pairs() -> None:
+    # what a user can label: a few hundred candidate pairs of one area, same business or not
+    records, truth = synthetic_area(1500, seed=13)
+    candidates = blocked_pairs(record_features(records, S), S)
+    picked = candidates[np.random.default_rng(13).choice(len(candidates), 600, replace=False)]
+    verdicts = LabelledPairs(picked[:, 0], picked[:, 1], truth[picked[:, 0]] == truth[picked[:, 1]])
+    assert 30 < verdicts.same.sum() < 570  # both kinds among them
+    poor = replace(load_settings(), name_when_near=99.0, near_m=20.0, name_when_far=100.0, name_with_address=99.0)
+    fitted, before, after = fit([(records, verdicts.counts)], poor)
+    assert after.f1 > before.f1
+    # judged on another area's whole truth, not only on the labelled pairs
+    other, other_truth = synthetic_area(1500, seed=14)
+    _, poor_there, _ = fit([(other, truth_judge(other_truth))], poor, rounds=0)
+    _, fitted_there, _ = fit([(other, truth_judge(other_truth))], fitted, rounds=0)
+    assert fitted_there.f1 >= 0.98 > poor_there.f1
 
 
 def test_matching_override_file(tmp_path: Path) -> None:
@@ -189,6 +207,23 @@ def test_fit_matching_command_writes_a_table_dedupe_reads(tmp_path: Path) -> Non
     truth_file.write_text("source,id,entity\nmap,m0,1\n")
     result = CliRunner().invoke(cli, ["fit-matching", *files, "--truth", str(truth_file)])
     assert result.exit_code != 0 and "no entity for source 'map' id 'm1'" in result.output
+    # verdicts on some pairs instead: every pair of one business, and as many of two
+    members: dict[int, list[tuple[str, str]]] = {}
+    for key, entity in truth.items():
+        members.setdefault(entity, []).append(key)
+    same = [(keys[0], keys[1]) for keys in members.values() if len(keys) > 1]
+    firsts = [keys[0] for keys in members.values()]
+    other = list(itertools.pairwise(firsts))[: len(same)]
+    pairs_file = tmp_path / "pairs.csv"
+    pairs_file.write_text(
+        "source_a,id_a,source_b,id_b,same\n"
+        + "".join(f"{a[0]},{a[1]},{b[0]},{b[1]},{int(truth[a] == truth[b])}\n" for a, b in same + other)
+    )
+    result = CliRunner().invoke(cli, ["fit-matching", *files, "--pairs", str(pairs_file), "--out", str(fitted)])
+    assert result.exit_code == 0, result.output
+    assert "fitted:" in result.output and fitted.read_text().startswith("[link]\n")
+    result = CliRunner().invoke(cli, ["fit-matching", *files, "--pairs", str(pairs_file), "--truth", str(truth_file)])
+    assert result.exit_code == 2 and "give --truth FILE or --pairs FILE (one of them)" in result.output
 
 
 @pytest.mark.parametrize(

@@ -59,3 +59,8 @@ def test_geoer_lines_become_two_sources_and_the_street_number_goes_first(tmp_pat
     path.write_bytes("\r\n".join(lines).encode() + b"\r\n")  # as published: CRLF line ends
     name, true_pairs, scores = public_sets.geoer(path, show_mistakes=False)
     assert (name, true_pairs, scores) == ("geoer_osm_fsq_pit", 1, (1.0, 1.0, 1.0))
+    # the thresholds fitted to the file's labelled pairs, then used by dedupe
+    fitted = tmp_path / "fitted.toml"
+    public_sets.fit_geoer([path], fitted)
+    assert fitted.read_text().startswith("[link]\nnear_m = ")
+    assert public_sets.geoer(path, show_mistakes=False, matching=fitted)[2] == (1.0, 1.0, 1.0)
