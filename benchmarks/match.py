@@ -25,7 +25,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -160,23 +159,25 @@ SPLINK_SCRIPT = Path(__file__).with_name("splink_match.py")
 
 # Forked from this process, a child's peak would count the pages it shared with us before exec
 # (the generated data); a small launcher process forks it instead and reports its own child's peak.
+# Starts the command and waits for it: the wall time from its start to its end and its peak memory
+# are the child's alone (not the launcher's own start-up, not memory a fork shared with this script).
 _LAUNCHER = (
-    "import os, subprocess, sys\n"
+    "import os, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
     "child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)\n"
     "_, status, usage = os.wait4(child.pid, 0)\n"
-    "print(usage.ru_maxrss, file=sys.stderr)\n"
+    "print(usage.ru_maxrss, time.perf_counter() - start, file=sys.stderr)\n"
     "sys.exit(os.waitstatus_to_exitcode(status))\n"
 )
 
 
 def run_measured(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident MB of one child process (os.wait4: that child alone)."""
-    start = time.perf_counter()
     done = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], stderr=subprocess.PIPE, text=True, check=False)
-    seconds = time.perf_counter() - start
     if done.returncode:
         raise subprocess.CalledProcessError(done.returncode, command, stderr=done.stderr)
-    return seconds, int(done.stderr.strip().splitlines()[-1]) / 1024  # kilobytes on Linux
+    kilobytes, seconds = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kilobytes) / 1024  # ru_maxrss is in kilobytes on Linux
 
 
 def run_dedupe(files: list[Path], out: Path) -> tuple[float, float]:
