@@ -27,6 +27,8 @@ import os
 import secrets
 import shutil
 import socket
+import sqlite3
+import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -174,6 +176,9 @@ class RunLocked(ProspectingError):
     """Another run of the same clinic is in progress."""
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0  # how long a connection waits for another's write lock
+
+
 def database_url(output_dir: Path) -> str:
     return os.environ.get("PROSPECTING_DB_URL") or f"sqlite:///{output_dir / 'prospecting.db'}"
 
@@ -272,7 +277,7 @@ class Store:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, connect_args={"timeout": 30})
+            self.engine: Engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = create_engine(url)
@@ -657,9 +662,21 @@ class Store:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _: Any) -> None:
-    """WAL: readers never block the writer, and a killed writer leaves the file consistent."""
+    """WAL: readers never block the writer, and a killed writer leaves the file consistent.
+
+    Turning a new file to WAL needs it to itself, and SQLite answers "database is locked" at
+    once, without waiting its busy timeout, when another connection opens it at that moment
+    (workers starting together): so wait and try again, as long as the busy timeout would."""
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            break
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
