@@ -178,7 +178,7 @@ def _suffix_pattern(suffixes: frozenset[str]) -> re.Pattern[str]:
     return re.compile(rf"(?<=\s)(?:(?:{words})(?:\s+|$))+$")
 
 
-_NOT_DIGIT, _DIGIT = re.compile(r"[^0-9]"), re.compile(r"[0-9]")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 def normalise_phone(phone: str) -> str:
@@ -530,8 +530,8 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
 
 def _extra_word_share(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """For each pair of names: the share of the words only one name has in the weight of all their
-    words, a word weighing log(records / records whose name holds it): "church" is light where
-    many names hold it, "Liebermann" heavy."""
+    words, a word weighing log(records / times it occurs in the records' names): "church" is light
+    where many names hold it, "Liebermann" heavy."""
     counts: Counter[str] = Counter()
     for start in range(0, len(names), 100_000):  # a slice at a time: all the words at once would be millions of strings
         counts.update(" ".join(names[start : start + 100_000].tolist()).split())
