@@ -1,6 +1,6 @@
 """Score `prospect dedupe` on the held-out matching sets in `tests/matching_sets/`.
 
-    .venv/bin/python benchmarks/match_sets.py [--mistakes]
+    .venv/bin/python benchmarks/match_sets.py [--mistakes] [--matching FITTED.toml]
 
 Each set (restaurant guides without coordinates; map POIs against check-in and review listings)
 runs through `prospect dedupe` as a separate process; the script prints pairwise precision,
@@ -25,11 +25,12 @@ def pairs(groups: dict[str, list[tuple[str, str]]]) -> set[tuple[tuple[str, str]
     return {pair for members in groups.values() for pair in itertools.combinations(sorted(members), 2)}
 
 
-def score(folder: Path, show_mistakes: bool) -> tuple[int, float, float, float]:
+def score(folder: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[int, float, float, float]:
     files = sorted(p for p in folder.glob("*.csv") if p.name != "truth.csv")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.csv"
-        subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out)],
+        extra = ["--matching", str(matching)] if matching else []
+        subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out), *extra],
                        check=True, stdout=subprocess.DEVNULL)  # fmt: skip
         with out.open(encoding="utf-8") as f:
             found: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -54,10 +55,11 @@ def score(folder: Path, show_mistakes: bool) -> tuple[int, float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mistakes", action="store_true", help="list the pairs missed and wrongly merged")
+    parser.add_argument("--matching", type=Path, help="a TOML table laid over config/matching.toml (prospect dedupe --matching)")
     args = parser.parse_args()
     print(f"{'set':<22} {'true pairs':>10} {'precision':>9} {'recall':>7} {'F1':>6}")
     for folder in sorted(p for p in SETS.iterdir() if (p / "truth.csv").exists()):
-        count, precision, recall, f1 = score(folder, args.mistakes)
+        count, precision, recall, f1 = score(folder, args.mistakes, args.matching)
         print(f"{folder.name:<22} {count:>10} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f}")
 
 

@@ -247,9 +247,10 @@ def main() -> None:
     parser.add_argument("--mistakes", action="store_true", help="list the pairs missed and wrongly merged")
     parser.add_argument("--fit-on", type=Path, nargs="*", default=[], help="fit the thresholds to these Geo-ER files first")
     parser.add_argument("--fitted", type=Path, help="where --fit-on writes its [link] table (default: a temporary file)")
+    parser.add_argument("--matching", type=Path, help="score with this table laid over config/matching.toml instead")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        matching = None
+        matching = args.matching
         if args.fit_on:
             matching = args.fitted or Path(tmp) / "fitted.toml"
             fit_geoer(args.fit_on, matching)

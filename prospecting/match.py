@@ -63,10 +63,12 @@ class MatchSettings:
     name_abbreviations: Mapping[str, str] = field(default_factory=dict)  # in names
     branch_words: frozenset[str] = frozenset()
     part_words: frozenset[str] = frozenset()
+    kind_words: frozenset[str] = frozenset()
     source_priority: tuple[str, ...] = ()
     max_width_m: float = 800.0
     one_spot_m: float = 0.0
     far_extra_words: float = 0.0
+    name_core: float = 0.0
     many_per_business: frozenset[str] = frozenset()
 
     @classmethod
@@ -99,11 +101,13 @@ class MatchSettings:
             },
             branch_words=frozenset(norm.get("branch_words", [])),
             part_words=frozenset(norm.get("part_words", [])),
+            kind_words=frozenset(norm.get("kind_words", [])),
             source_priority=tuple(table.get("merge", {}).get("source_priority", ())),
             max_width_m=float(table["cluster"]["max_width_m"]),
             many_per_business=frozenset(table["cluster"]["many_per_business"]),
             one_spot_m=float(link["one_spot_m"]),
             far_extra_words=float(link["far_extra_words"]),
+            name_core=float(link.get("name_core", 0.0)),
         )
 
 
@@ -298,9 +302,66 @@ def _house_number(address: str) -> str:
 
 
 # --- features: every record normalised once, as arrays -----------------------------------------
+@dataclass(frozen=True)
+class _CoreWords:
+    """The words of each distinct name but those that say what kind of place it is ("fitness",
+    "pizzeria", "church"): what is left says which one it is ("planet fitness" -> "planet"). Name k's
+    words are `rank[offsets[k]:offsets[k + 1]]`, each the index of the word in `vocabulary` (sorted)."""
+
+    offsets: np.ndarray
+    rank: np.ndarray
+    vocabulary: pa.Array
+
+    @classmethod
+    def of(cls, names: Sequence[str], kind_words: frozenset[str]) -> tuple[_CoreWords, np.ndarray]:
+        """The core words of `names`, and each name's core code (0 for none)."""
+        tokens = pc.split_pattern(pa.array(names, pa.string()), " ")
+        words, parents = pc.list_flatten(tokens), pc.list_parent_indices(tokens).to_numpy()
+        kept = pc.and_(pc.invert(pc.is_in(words, pa.array(sorted(kind_words), pa.string()))), pc.not_equal(words, ""))
+        kept_mask = kept.to_numpy(zero_copy_only=False)
+        encoded = pc.dictionary_encode(words.filter(kept))
+        order = pc.sort_indices(encoded.dictionary).to_numpy()
+        rank_of = np.empty(len(order), dtype=np.int64)
+        rank_of[order] = np.arange(len(order))
+        counts = np.bincount(parents[kept_mask], minlength=len(names))
+        offsets = np.concatenate(([0], np.cumsum(counts)))
+        rank = rank_of[encoded.indices.to_numpy(zero_copy_only=False)]
+        cores = pc.binary_join(pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), words.filter(kept)), " ")
+        return cls(offsets, rank, encoded.dictionary.take(pa.array(order))), _arrow_codes(cores)
+
+    def only_in_first(self, first: np.ndarray, second: np.ndarray) -> list[str]:
+        """For each pair of names (indices), the core words of the first that the second lacks, sorted and joined."""
+        row, word = self._words(first)
+        other_row, other_word = self._words(second)
+        width = len(self.vocabulary) + 1
+        keys, others = row * width + word, np.sort(other_row * width + other_word)
+        at = np.minimum(np.searchsorted(others, keys), max(len(others) - 1, 0))
+        shared = others[at] == keys if len(others) else np.zeros(len(keys), dtype=bool)
+        left = np.sort(keys[~shared])  # np.isin is several times slower here
+        counts = np.bincount(left // width, minlength=len(first))
+        values = self.vocabulary.take(pa.array(left % width))
+        joined = pc.binary_join(
+            pa.ListArray.from_arrays(pa.array(np.concatenate(([0], np.cumsum(counts))), pa.int32()), values), " "
+        )
+        texts: list[str] = joined.to_pylist()
+        return texts
+
+    def _words(self, names: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, word rank) of every core word of each name, row being the name's place in `names`."""
+        starts, counts = self.offsets[names], self.offsets[names + 1] - self.offsets[names]
+        row = np.repeat(np.arange(len(names)), counts)
+        within = np.arange(len(row)) - np.repeat(np.cumsum(counts) - counts, counts)
+        return row, self.rank[starts[row] + within]
+
+
 @dataclass
 class _Features:
     names: list[str]
+    core: np.ndarray  # int64 code of the name's core (its words but those saying what kind of place it is), 0 when none
+    name_code: np.ndarray  # int64 index of the record's name among the distinct names
+    name_record: np.ndarray  # of each distinct name, the first record with it
+    name_letters: np.ndarray  # int64 letters in the name, spaces not counted
+    core_words: _CoreWords  # the core words of each distinct name
     addresses: list[str]
     x: np.ndarray  # metres east (local projection), NaN without an exact point
     y: np.ndarray  # metres north
@@ -308,6 +369,7 @@ class _Features:
     domain: np.ndarray  # int64 code of the identity-proving domain, 0 when none
     address_key: np.ndarray  # int64 code of "house number + first street word", 0 when none
     house: np.ndarray  # int64 house number, -1 when none
+    street: np.ndarray  # int64 code of the first street word after the house number, 0 when none
     unit: np.ndarray  # int64 code of the suite or unit ("suite 200" -> "200"), 0 when none
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
@@ -319,9 +381,8 @@ class _Features:
 
 
 def _codes(values: Sequence[str]) -> np.ndarray:
-    """Factorise strings into int codes, '' -> 0."""
-    table: dict[str, int] = {"": 0}
-    return np.fromiter((table.setdefault(v, len(table)) for v in values), dtype=np.int64, count=len(values))
+    """Factorise strings into int codes, '' -> 0 (by Arrow: a dict of Python strings is several times slower)."""
+    return _arrow_codes(pa.array(values, pa.string()))
 
 
 def _per_distinct(values: Sequence[str], normalise: Callable[[Sequence[str]], list[_T]]) -> list[_T]:
@@ -331,22 +392,44 @@ def _per_distinct(values: Sequence[str], normalise: Callable[[Sequence[str]], li
     return [done[v] for v in values]
 
 
-def _address_parts(address: str) -> tuple[str, str, int, str]:
-    """A normalised address, its "house number + first street word" key, house number (-1) and unit."""
+def _address_parts(address: str) -> tuple[str, str, int, str, str]:
+    """A normalised address, its "house number + first street word" key, house number (-1), unit
+    and first street word."""
     house = _house_number(address)
     words = address.split(" ", 2)
-    key = f"{house} {words[1]}" if house and len(words) > 1 else ""
-    return address, key, int(house) if house.isdigit() and len(house) < 9 else -1, _unit(address)
+    street = words[1] if house and len(words) > 1 else ""
+    return (
+        address,
+        f"{house} {street}" if street else "",
+        int(house) if house.isdigit() and len(house) < 9 else -1,
+        _unit(address),
+        street,
+    )
+
+
+# numbers in names, in words or figures: "One Gateway Center", "First Baptist", "3rd Street Church"
+_NUMBER = re.compile(r"^([0-9]+)(?:st|nd|rd|th)?$")
+_NUMBER_WORDS = {
+    word: str(n)
+    for n, words in enumerate(
+        "one first, two second, three third, four fourth, five fifth, six sixth, seven seventh, eight eighth, "
+        "nine ninth, ten tenth, eleven eleventh, twelve twelfth".split(", "),
+        start=1,
+    )
+    for word in words.split()
+}
 
 
 def _name_marks(
     names: Sequence[str], branch_words: frozenset[str], part_words: frozenset[str]
 ) -> tuple[list[str], list[str], list[str]]:
     """Of each normalised name: its first branch word ("midtown"), its part words ("parking pool") and
-    its numbers ("foster plaza 7" -> "7"), '' when none. Arrow finds the few names with any."""
+    its numbers ("foster plaza 7" -> "7", "one gateway center" -> "1", "3rd street church" -> "3"),
+    '' when none. Arrow finds the few names with any."""
     tokens = pc.split_pattern(pa.array(names, pa.string()), " ")
     words = pc.list_flatten(tokens)
-    marked = pc.or_(pc.is_in(words, pa.array(sorted(branch_words | part_words), pa.string())), pc.ascii_is_decimal(words))
+    marks = pa.array(sorted(branch_words | part_words | frozenset(_NUMBER_WORDS)), pa.string())
+    marked = pc.or_(pc.is_in(words, marks), pc.match_substring_regex(words, _NUMBER.pattern))
     rows = _distinct(pc.list_parent_indices(tokens).to_numpy()[marked.to_numpy(zero_copy_only=False)])
     branch, part, number = [""] * len(names), [""] * len(names), [""] * len(names)
     for row in rows.tolist():
@@ -354,7 +437,9 @@ def _name_marks(
         branches = branch_words.intersection(found)
         branch[row] = min(branches, key=found.index) if branches else ""
         part[row] = " ".join(sorted(part_words.intersection(found)))
-        number[row] = " ".join(sorted({w for w in found if w.isdigit()}))
+        number[row] = " ".join(
+            sorted({_NUMBER_WORDS.get(w) or _NUMBER.sub(r"\1", w) for w in found if w in _NUMBER_WORDS or _NUMBER.match(w)})
+        )
     return branch, part, number
 
 
@@ -370,8 +455,16 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     name_code = np.fromiter(map(code_of.__getitem__, names), dtype=np.int64, count=len(names))
     records_named = np.bincount(name_code, minlength=len(distinct))
     marks = [_codes(m) for m in _name_marks(distinct, s.branch_words, s.part_words)]
+    core_words, core = _CoreWords.of(distinct, s.kind_words)
+    distinct_array = pa.array(distinct, pa.string())
+    letters = pc.subtract(pc.utf8_length(distinct_array), pc.count_substring(distinct_array, " ")).to_numpy()
     return _Features(
         names=names,
+        core=core[name_code],
+        name_code=name_code,
+        name_record=np.unique(name_code, return_index=True)[1],
+        name_letters=letters[name_code],
+        core_words=core_words,
         addresses=[p[0] for p in parts],
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
@@ -379,6 +472,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         domain=_arrow_codes(registrable_domains(records.website, s.non_identity_domains)),
         address_key=_codes([p[1] for p in parts]),
         house=np.array([p[2] for p in parts], dtype=np.int64),
+        street=_codes([p[4] for p in parts]),
         unit=_codes([p[3] for p in parts]),
         place=_codes([(code[:5] or city.lower()) for code, city in places]),
         branch=marks[0][name_code],
@@ -462,6 +556,9 @@ class Comparisons:
     pairs: np.ndarray
     name: np.ndarray  # rapidfuzz token_set_ratio of normalised names, 0-100: 100 when one name is inside the other
     whole_name: np.ndarray  # token_sort_ratio: the whole names agree ("Potomac" / "Potomac Bakery" 70); = name below 50
+    # ratio of the core words only one name has ("planet" / "orangetheory"); 100 when one has none, 0 when
+    # one name is all kind words
+    core_name: np.ndarray
     extra_words: np.ndarray  # one name inside the other: the rarity-weighted share of the words only one has; else 1
     distance: np.ndarray  # metres; NaN when either lacks an exact point
     address: np.ndarray  # token_set_ratio of addresses for pairs without a distance where both have one, else 0
@@ -470,6 +567,7 @@ class Comparisons:
     same_address: np.ndarray  # same house number and street
     chain: np.ndarray  # either name is a chain's
     other_part: np.ndarray  # another part word ("pool", "parking"): a part shares the place's phone
+    any_other_house: np.ndarray  # another house number, on the same street or not
     conflict: np.ndarray  # another house number, suite or branch word and no shared phone, or another part word
     firm_conflict: np.ndarray  # the same but for house numbers (holds even at one spot)
     no_addresses: np.ndarray  # neither has an address
@@ -480,21 +578,12 @@ class Comparisons:
 def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     """Compare the candidate pairs in bulk (rapidfuzz `cpdist` on all workers, numpy for the rest)."""
     a, b = pairs[:, 0], pairs[:, 1]
-    names = np.array(f.names, dtype=object)  # taking from an array is many times faster than a list comprehension
-    name = process.cpdist(names[a].tolist(), names[b].tolist(), scorer=fuzz.token_set_ratio, workers=-1)
-    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it
-    whole_name = name.copy()
-    similar = np.flatnonzero(name >= 50)
-    whole_name[similar] = process.cpdist(
-        names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1
-    )
-    extra_words = np.ones(len(pairs), dtype=np.float32)
-    inside = np.flatnonzero((name >= 99.5) & (whole_name < 99.5))
-    if len(inside):
-        extra_words[inside] = _extra_word_share(names, a[inside], b[inside])
+    name, whole_name, core_name, extra_words = _compare_names(f, a, b)
     distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
-    other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
+    any_other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
+    # two house numbers on two streets may be one corner building; a chain's branches differ either way
+    other_house = any_other_house & ((f.street[a] == f.street[b]) | f.chain[a] | f.chain[b])
     other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
     other_branch |= (f.number[a] != 0) & (f.number[b] != 0) & (f.number[a] != f.number[b])  # "Foster Plaza 7" / "... 10"
     other_part = f.part[a] != f.part[b]  # "Bellefield Hall" / "Bellefield Hall Swimming Pool"
@@ -512,6 +601,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         pairs=pairs,
         name=name,
         whole_name=whole_name,
+        core_name=core_name,
         extra_words=extra_words,
         distance=distance,
         address=address,
@@ -520,12 +610,64 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         same_address=(f.address_key[a] == f.address_key[b]) & (f.address_key[a] != 0),
         chain=f.chain[a] | f.chain[b],
         other_part=other_part,
+        any_other_house=any_other_house,
         conflict=((other_house | other_branch | other_unit) & ~same_phone) | other_part,
         firm_conflict=((other_branch | other_unit) & ~same_phone) | other_part,
         no_addresses=~has_address[a] & ~has_address[b],
         same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
         other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
     )
+
+
+def _compare_names(f: _Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The name comparisons of `Comparisons` (name, whole_name, core_name, extra_words) for pairs of
+    records, each made once per pair of distinct names (in a metro about half the pairs) and handed
+    back to every pair with those names."""
+    width = int(f.name_code.max()) + 1 if len(f.name_code) else 1
+    code_a, code_b = f.name_code[a], f.name_code[b]
+    keys, back = np.unique(np.minimum(code_a, code_b) * width + np.maximum(code_a, code_b), return_inverse=True)
+    a, b = f.name_record[keys // width], f.name_record[keys % width]  # a record of each name
+    names = np.array(f.names, dtype=object)  # taking from an array is many times faster than a list comprehension
+    name = process.cpdist(names[a].tolist(), names[b].tolist(), scorer=fuzz.token_set_ratio, workers=-1)
+    # words run together or split apart, or a letter off in each word ("Mint Leaf" / "Mintleaf",
+    # "Extreme Games Interactive" / "Xtreme Games Intractive"): the names compared letter by letter,
+    # where that could reach the near rule (lengths within a quarter of each other)
+    letters = f.name_letters
+    unsure = np.flatnonzero(
+        (name >= 40) & (name < 85) & (4 * np.minimum(letters[a], letters[b]) >= 3 * np.maximum(letters[a], letters[b]))
+    )
+    if len(unsure):
+        first = [n.replace(" ", "") for n in names[a[unsure]].tolist()]
+        second = [n.replace(" ", "") for n in names[b[unsure]].tolist()]
+        name[unsure] = np.maximum(name[unsure], process.cpdist(first, second, scorer=fuzz.ratio, workers=-1))
+    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it
+    whole_name = name.copy()
+    similar = np.flatnonzero(name >= 50)
+    whole_name[similar] = process.cpdist(
+        names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1
+    )
+    core_name = np.full(len(a), 100.0, dtype=np.float32)
+    # one name inside the other (token set 100) has its core inside the other's too: nothing to compare
+    cored = similar[(name[similar] < 99.5) & (f.core[a[similar]] != f.core[b[similar]])]
+    if len(cored):
+        core_name[cored] = _core_agreement(f.core_words, f.name_code[a[cored]], f.name_code[b[cored]])
+    # a name of kind words only ("Pizza Pizza", "Running Company") names no one place
+    core_name[similar[(f.core[a[similar]] == 0) != (f.core[b[similar]] == 0)]] = 0.0
+    extra_words = np.ones(len(a), dtype=np.float32)
+    inside = np.flatnonzero((name >= 99.5) & (whole_name < 99.5))
+    if len(inside):
+        extra_words[inside] = _extra_word_share(names, a[inside], b[inside])
+    return name[back], whole_name[back], core_name[back], extra_words[back]
+
+
+def _core_agreement(words: _CoreWords, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """How alike the core words that only one name of each pair has are (rapidfuzz ratio, 0-100);
+    100 when either has none (one core inside the other, or a name all kind words): "orangetheory
+    marlow springs" / "planet marlow springs" compare "orangetheory" with "planet"."""
+    mine, theirs = words.only_in_first(first, second), words.only_in_first(second, first)
+    agreement: np.ndarray = process.cpdist(mine, theirs, scorer=fuzz.ratio, workers=-1).astype(np.float32)
+    agreement[(np.array(mine, dtype=object) == "") | (np.array(theirs, dtype=object) == "")] = 100.0
+    return agreement
 
 
 def _extra_word_share(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -548,7 +690,10 @@ def _extra_word_share(names: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nda
 def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
     """The link rules of `config/matching.toml` [link], as a mask over the compared pairs."""
     located = np.isfinite(c.distance)
-    name, whole, distance, conflict, chain = c.name, c.whole_name, c.distance, c.conflict, c.chain
+    name, whole, distance, chain = c.name, c.whole_name, c.distance, c.chain
+    # names alike but for their cores ("Planet Fitness" / "Orangetheory Fitness") link by name only
+    # with a phone or website to back them
+    conflict = c.conflict | (c.core_name < s.name_core)
     with np.errstate(invalid="ignore"):
         near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain
         # further away, or a chain's branch, one name inside another is not enough: a campus and
@@ -561,7 +706,14 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # whole name outweighs another house number
         one_spot = located & (distance <= s.one_spot_m) & (whole >= s.name_when_far) & ~c.firm_conflict
         by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone) & ~c.other_part
-        by_domain = located & c.same_domain & (distance <= s.domain_within_m) & (name >= s.name_with_domain) & ~conflict
+        by_domain = (
+            located
+            & c.same_domain
+            & (distance <= s.domain_within_m)
+            & (name >= s.name_with_domain)
+            & ~c.conflict
+            & ~c.any_other_house
+        )
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
         # another town only asks for a nearly equal name
         same_town = ~c.other_place | (name >= s.name_without_coordinates)

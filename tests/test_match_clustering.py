@@ -31,12 +31,12 @@ def at(source: str, key: str, name: str, lat: float, lon: float, **extra: str) -
 
 
 def test_a_record_links_to_one_record_of_another_source() -> None:
-    # Two businesses of one map 260 m apart, too unlike to link, and one places record between
+    # Two businesses of one map 200 m apart, too unlike to link, and one places record between
     # them that resembles both: with plain union-find it would chain the two into one.
     listings = [
         at("map", "1", "Harbor Yoga Loft", 32.7800, -79.9400),
-        at("map", "2", "Harbor Yoga Studio", 32.7823, -79.9400),
-        at("places", "1", "Harbor Yoga", 32.7810, -79.9400),
+        at("map", "2", "Harbor Yoga Studio", 32.7818, -79.9400),
+        at("places", "1", "Harbor Yoga", 32.7809, -79.9400),
     ]
     assert sorted(map(tuple, group_listings(listings))) == [(0, 2), (1,)]
     # a source that lists a business several times (the registry) keeps every link
