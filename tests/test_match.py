@@ -139,3 +139,62 @@ def test_in_names_st_saint_and_street_read_alike() -> None:
     )
     assert normalise_name("King St Yoga", abbreviations=words) == normalise_name("King Street Yoga", abbreviations=words)
     assert normalise_name("Mt. Lebanon Pilates", abbreviations=words) == "mount lebanon pilates"
+
+
+def test_names_alike_but_for_their_cores_are_two_places() -> None:
+    # one shopping centre: a shared kind word ("fitness") and the town Foursquare adds to names
+    # must not carry a link, in the centre or at one address
+    planet = Listing("osm", "node/1", "Planet Fitness", 40.23755, -82.85306)
+    orange = Listing("foursquare", "a", "Orangetheory Fitness Marlow Springs", 40.23739, -82.85295)
+    planet_too = Listing("foursquare", "b", "Planet Fitness Marlow Springs", 40.23760, -82.85300)
+    assert sorted(map(tuple, group_listings([planet, orange, planet_too]))) == [(0, 2), (1,)]
+    on_one_lot = [
+        Listing("osm", "node/2", "Stride Running Company", 40.2370, -82.8530, address="2250 Columbus Pike"),
+        Listing("yelp", "c", "Marlow Springs Running Club", 40.2371, -82.8531, address="2250 Columbus Pike"),
+    ]
+    assert sorted(map(tuple, group_listings(on_one_lot))) == [(0,), (1,)]
+    # a name of kind words only names no one place ("Pizza" is inside "Pizza Nova")
+    pizza = [Listing("osm", "node/3", "Pizza Pizza", 43.6650, -79.3800), Listing("yelp", "d", "Pizza Nova", 43.6652, -79.3801)]
+    assert sorted(map(tuple, group_listings(pizza))) == [(0,), (1,)]
+    # the same cores still link, whatever kind words one adds
+    assert sorted(map(tuple, group_listings([planet, planet_too]))) == [(0, 1)]
+
+
+def test_house_numbers_conflict_on_one_street_only() -> None:
+    # a corner salon: its door on one street, its building's number on the other, placed 90 m apart
+    # (further than one spot)
+    salon = Listing("osm", "node/1", "The Wellington Hair Salon", 43.64800, -79.37700, address="17 Wellington Street East")
+    corner = Listing("yelp", "a", "The Wellington Hair Salon", 43.64880, -79.37700, address="33 Yonge Street")
+    next_door = Listing("yelp", "b", "The Wellington Hair Salon", 43.64880, -79.37700, address="33 Wellington Street East")
+    assert sorted(map(tuple, group_listings([salon, corner]))) == [(0, 1)]
+    assert sorted(map(tuple, group_listings([salon, next_door]))) == [(0,), (1,)]
+    # a shared website links offices of one owner only where their addresses agree
+    city = "https://www.marlowspringsoh.gov/"
+    offices = [
+        Listing("osm", "way/1", "Marlow Springs Community Center", 40.2222, -82.8685, address="1730 Maple Avenue", website=city),
+        Listing("osm", "way/2", "Marlow Springs Fire Station", 40.2228, -82.8709, address="810 South High Street", website=city),
+    ]
+    assert sorted(map(tuple, group_listings(offices))) == [(0,), (1,)]
+
+
+def test_numbers_written_as_words_are_numbers() -> None:
+    # the names agree but for the number (token set 94), 55 m apart
+    one = Listing("osm", "way/1", "Allegheny Center Mall Building One", 40.4420, -80.0050)
+    three = Listing("foursquare", "a", "Allegheny Center Mall Building Three", 40.4425, -80.0050)
+    first = Listing("osm", "way/2", "First Baptist Church", 40.4500, -80.0100)
+    also_first = Listing("yelp", "b", "1st Baptist Church", 40.4501, -80.0100)
+    assert sorted(map(tuple, group_listings([one, three]))) == [(0,), (1,)]
+    assert sorted(map(tuple, group_listings([first, also_first]))) == [(0, 1)]
+
+
+def test_names_compare_letter_by_letter_too() -> None:
+    # words run together, or a letter off in every word: token sets see no shared word
+    pairs = [
+        ("Mint Leaf", "Mintleaf"),
+        ("Extreme Games Interactive", "Xtreme Games Intractive"),
+    ]
+    for left, right in pairs:
+        listings = [Listing("osm", "node/1", left, 55.9760, -3.1720), Listing("yelp", "a", right, 55.9762, -3.1721)]
+        assert sorted(map(tuple, group_listings(listings))) == [(0, 1)], (left, right)
+    other = [Listing("osm", "node/1", "Mint Leaf", 55.9760, -3.1720), Listing("yelp", "a", "Mint Lounge", 55.9762, -3.1721)]
+    assert sorted(map(tuple, group_listings(other))) == [(0,), (1,)]

@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from prospecting.match import (
     MatchSettings,
+    _CoreWords,
     _group_pairs,
     candidate_pairs,
+    compare,
     group_listings,
     normalise_address,
     normalise_name,
@@ -105,3 +107,39 @@ def test_column_normalisers_agree_with_the_one_value_ones(phones: list[str], url
     assert normalise_phones(phones).to_pylist() == [normalise_phone(p) for p in phones]
     shared = S.non_identity_domains
     assert registrable_domains(urls, shared).to_pylist() == [registrable_domain(u, shared) for u in urls]
+
+
+NAME_WORDS = st.sampled_from(["planet", "fitness", "yoga", "harbor", "harbour", "pizza", "nova", "mint", "leaf", "mintleaf", "7"])
+NAMES = st.lists(st.lists(NAME_WORDS, max_size=4).map(" ".join), min_size=2, max_size=12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(NAMES, st.randoms(use_true_random=False))
+def test_name_comparisons_made_once_per_name_pair_reach_every_pair(names: list[str], rng: random.Random) -> None:
+    # names repeat, so pairs share name pairs (in either order): each pair must get what it gets alone
+    listings = [record(str(n), name, 40.0 + rng.random() * 0.001, -80.0) for n, name in enumerate(names)]
+    f = record_features(ListingColumns.of(listings), S)
+    pairs = np.array([(i, j) for i in range(len(names)) for j in range(len(names)) if i != j], dtype=np.int64)
+    together = compare(f, pairs)
+    for k, pair in enumerate(pairs):
+        alone = compare(f, pair[None, :])
+        for field in ("name", "whole_name", "core_name", "extra_words"):
+            assert getattr(together, field)[k] == getattr(alone, field)[0], (field, names[pair[0]], names[pair[1]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(NAME_WORDS, max_size=5).map(" ".join), min_size=1, max_size=10), st.randoms(use_true_random=False))
+def test_core_words_only_one_name_has(names: list[str], rng: random.Random) -> None:
+    kinds = frozenset({"fitness", "yoga", "pizza"})
+    words, core = _CoreWords.of(names, kinds)
+    first = np.array([rng.randrange(len(names)) for _ in range(20)], dtype=np.int64)
+    second = np.array([rng.randrange(len(names)) for _ in range(20)], dtype=np.int64)
+    expected = [
+        " ".join(sorted(set(names[i].split()) - kinds - set(names[j].split()))) for i, j in zip(first, second, strict=True)
+    ]
+    assert words.only_in_first(first, second) == expected
+    cores = [" ".join(w for w in n.split() if w not in kinds) for n in names]
+    assert [core[i] == core[j] for i in range(len(names)) for j in range(len(names))] == [
+        cores[i] == cores[j] for i in range(len(names)) for j in range(len(names))
+    ]
+    assert [bool(c) for c in core] == [bool(c) for c in cores]
