@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from prospecting.match_fitting import Counts
+
 COLUMNS = ("id", "name", "address", "city", "postcode", "phone", "website", "latitude", "longitude", "categories")
 # Geo-ER writes OSM's addr:street and addr:housenumber as "Baum Boulevard, 5201"; our OSM source
 # writes "5201 Baum Boulevard", so the loader puts the number first, as the tags would give it.
@@ -70,17 +72,11 @@ def write_rows(path: Path, rows: Iterable[dict[str, str]]) -> None:
         writer.writerows(rows)
 
 
-def scores(
-    true: set[tuple[str, str]], found: set[tuple[str, str]], universe: set[tuple[str, str]] | None = None
-) -> tuple[float, float, float]:
-    if universe is not None:
-        found = found & universe
-    hits = len(true & found)
-    precision, recall = (hits / len(found) if found else 1.0), (hits / len(true) if true else 1.0)
-    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+def counts(true: set[tuple[str, str]], found: set[tuple[str, str]]) -> Counts:
+    return Counts(found=len(found), true=len(true), both=len(true & found))
 
 
-def fodors_zagat(folder: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, int, tuple[float, float, float]]:
+def fodors_zagat(folder: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, Counts]:
     """Records are numbered from 1 in file order, as the gold file numbers them."""
     with (folder / "restaurant.csv").open(encoding="utf-8", newline="") as f:
         records = [
@@ -107,12 +103,10 @@ def fodors_zagat(folder: Path, show_mistakes: bool, matching: Path | None = None
     if show_mistakes:
         names = {r["id"]: f"{r['name']}, {r['address']}, {r['city']}" for r in records}
         show(true, found, names.__getitem__)
-    return "fodors_zagat", len(true), scores(true, found)  # type: ignore[arg-type]
+    return "fodors_zagat", counts(true, found)  # type: ignore[arg-type]
 
 
-def foursquare_locu(
-    folder: Path, show_mistakes: bool, matching: Path | None = None
-) -> tuple[str, int, tuple[float, float, float]]:
+def foursquare_locu(folder: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, Counts]:
     sides = {}
     for source, raw, clean in (
         ("locu", "locu_train.json", "lc_clean.json"),
@@ -148,7 +142,7 @@ def foursquare_locu(
     if show_mistakes:
         names = {k: v["name"] for side in sides.values() for k, v in side.items()}
         show(true, found, names.__getitem__)
-    return "foursquare_locu", len(true), scores(true, found)
+    return "foursquare_locu", counts(true, found)
 
 
 def geoer_record(side: str) -> dict[str, str]:
@@ -192,7 +186,7 @@ def read_geoer(path: Path) -> GeoerSet:
     return found
 
 
-def geoer(path: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, int, tuple[float, float, float]]:
+def geoer(path: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[str, Counts]:
     data = read_geoer(path)
     other, osm, theirs, labelled = data.other, data.osm, data.theirs, data.labelled
     with tempfile.TemporaryDirectory() as tmp:
@@ -204,7 +198,7 @@ def geoer(path: Path, show_mistakes: bool, matching: Path | None = None) -> tupl
         names = {k: v["name"] for k, v in itertools.chain(osm.items(), theirs.items())}
         show(true, found, names.__getitem__)
     name = f"geoer_{path.parent.parent.name}_{path.parent.name}" if path.parent.parent.name.startswith("osm") else path.stem
-    return name, len(true), scores(true, found)
+    return name, counts(true, found)
 
 
 def fit_geoer(paths: Sequence[Path], out: Path) -> None:
@@ -260,9 +254,13 @@ def main() -> None:
         if args.foursquare_locu:
             results.append(foursquare_locu(args.foursquare_locu, args.mistakes, matching))
         results += [geoer(path, args.mistakes, matching) for path in args.geoer]
-    print(f"{'set':<28} {'true pairs':>10} {'precision':>9} {'recall':>7} {'F1':>6}")
-    for name, count, (precision, recall, f1) in results:
-        print(f"{name:<28} {count:>10} {precision:>9.3f} {recall:>7.3f} {f1:>6.3f}")
+    geoer_sets = [c for name, c in results[len(results) - len(args.geoer) :]] if args.geoer else []
+    if len(geoer_sets) > 1:
+        results.append(("Geo-ER pooled", sum(geoer_sets[1:], geoer_sets[0])))
+    print(f"{'set':<28} {'true pairs':>10} {'found':>6} {'right':>6} {'precision':>9} {'recall':>7} {'F1':>6}")
+    for name, c in results:
+        s = c.scores()
+        print(f"{name:<28} {c.true:>10} {c.found:>6} {c.both:>6} {s.precision:>9.3f} {s.recall:>7.3f} {s.f1:>6.3f}")
 
 
 if __name__ == "__main__":

@@ -22,9 +22,8 @@ def test_fodors_zagat_rows_are_numbered_as_the_gold_file_numbers_them(tmp_path: 
     )
     # the gold file is as published: quoted header, then unquoted rows with spaces
     (tmp_path / "restaurant_gold.csv").write_text('"class","id_1","id_2"\n\'0\', 1, 2\n', encoding="utf-8")
-    name, true_pairs, (precision, recall, f1) = public_sets.fodors_zagat(tmp_path, show_mistakes=False)
-    assert (name, true_pairs) == ("fodors_zagat", 1)
-    assert (precision, recall, f1) == (1.0, 1.0, 1.0)
+    name, counts = public_sets.fodors_zagat(tmp_path, show_mistakes=False)
+    assert (name, counts.true, counts.found, counts.both) == ("fodors_zagat", 1, 1, 1)
 
 
 def test_foursquare_locu_scores_cross_source_pairs(tmp_path: Path) -> None:
@@ -37,9 +36,8 @@ def test_foursquare_locu_scores_cross_source_pairs(tmp_path: Path) -> None:
     (tmp_path / "lc_clean.json").write_text(json.dumps(locu), encoding="utf-8")
     (tmp_path / "fs_clean.json").write_text(json.dumps(four), encoding="utf-8")
     (tmp_path / "matches_train.csv").write_text("locu_id,foursquare_id\nl1,f1\nl2,f2\n", encoding="utf-8")
-    _, true_pairs, (precision, recall, _) = public_sets.foursquare_locu(tmp_path, show_mistakes=False)
-    assert true_pairs == 2
-    assert (precision, recall) == (1.0, 0.5)  # l2/f2 are labelled one venue but share nothing
+    _, counts = public_sets.foursquare_locu(tmp_path, show_mistakes=False)
+    assert (counts.true, counts.found, counts.both) == (2, 1, 1)  # l2/f2 are labelled one venue but share nothing
 
 
 def test_geoer_lines_become_two_sources_and_the_street_number_goes_first(tmp_path: Path) -> None:
@@ -57,10 +55,10 @@ def test_geoer_lines_become_two_sources_and_the_street_number_goes_first(tmp_pat
     path = tmp_path / "osm_fsq" / "pit" / "test.txt"
     path.parent.mkdir(parents=True)
     path.write_bytes("\r\n".join(lines).encode() + b"\r\n")  # as published: CRLF line ends
-    name, true_pairs, scores = public_sets.geoer(path, show_mistakes=False)
-    assert (name, true_pairs, scores) == ("geoer_osm_fsq_pit", 1, (1.0, 1.0, 1.0))
+    name, counts = public_sets.geoer(path, show_mistakes=False)
+    assert (name, counts.true, counts.found, counts.both) == ("geoer_osm_fsq_pit", 1, 1, 1)
     # the thresholds fitted to the file's labelled pairs, then used by dedupe
     fitted = tmp_path / "fitted.toml"
     public_sets.fit_geoer([path], fitted)
     assert fitted.read_text().startswith("[link]\nnear_m = ")
-    assert public_sets.geoer(path, show_mistakes=False, matching=fitted)[2] == (1.0, 1.0, 1.0)
+    assert public_sets.geoer(path, show_mistakes=False, matching=fitted)[1] == counts
