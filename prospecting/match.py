@@ -703,8 +703,8 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         far = located & (distance <= s.far_m) & far_name & ~conflict & ~chain
         chain_near = located & chain & (distance <= s.chain_m) & (whole >= s.name_when_near) & ~conflict
         # a corner building has two house numbers, and sources mistype them: at one spot, the same
-        # whole name outweighs another house number
-        one_spot = located & (distance <= s.one_spot_m) & (whole >= s.name_when_far) & ~c.firm_conflict
+        # whole name outweighs another house number (but a chain has branches side by side)
+        one_spot = located & (distance <= s.one_spot_m) & (whole >= s.name_when_far) & ~c.firm_conflict & ~chain
         by_phone = located & c.same_phone & (distance <= s.phone_within_m) & (name >= s.name_with_phone) & ~c.other_part
         by_domain = (
             located

@@ -49,6 +49,18 @@ def test_chain_branches_stay_apart_and_spellings_merge() -> None:
     assert sorted(map(tuple, groups)) == [(0,), (1,), (2,), (3,), (4, 5)]
 
 
+def test_a_chains_branches_at_one_spot_stay_apart() -> None:
+    # a chain (a name on five or more records) with two branches 48 m apart at two addresses: the
+    # same name at one spot is not one business when it is a chain's
+    far_off = [at("Crunch Fitness", 32.70 + n * 0.05, -80.10, f"far{n}", address=f"{n} Oak Street") for n in range(5)]
+    branches = [
+        Listing("map", "a", "Crunch Fitness", 32.78000, -79.94000, address="60 Main Street"),
+        Listing("places", "b", "Crunch Fitess", 32.78040, -79.94010, address="147 Folly Road, Suite 259"),
+    ]
+    groups = group_listings(far_off + branches)
+    assert [5] in groups and [6] in groups
+
+
 def test_same_phone_or_domain_links_nearby_records() -> None:
     listings = [
         at("Lowcountry DPC", 32.7850, -79.9350, "1", phone="+1 843-555-0150"),
