@@ -275,6 +275,14 @@ def _arrow_codes(values: pa.Array) -> np.ndarray:
     return codes
 
 
+def _distinct_codes(column: Texts, normalise: Callable[[pa.Array], pa.Array]) -> np.ndarray:
+    """int64 codes (0 for '') of a column normalised by an Arrow `normalise` run once per distinct value."""
+    encoded = pc.dictionary_encode(pc.fill_null(arrow_texts(column).combine_chunks(), ""))
+    normalised = _arrow_codes(normalise(encoded.dictionary))
+    codes: np.ndarray = normalised[encoded.indices.to_numpy(zero_copy_only=False)]
+    return codes
+
+
 def normalise_address(address: str, abbreviations: Mapping[str, str] | None = None) -> str:
     return normalise_addresses([address], abbreviations)[0]
 
@@ -287,18 +295,33 @@ def normalise_addresses(addresses: Sequence[str], abbreviations: Mapping[str, st
     return [" ".join(part.split()) for part in text.split("\0")]
 
 
-_UNIT = re.compile(r"\b(?:suite|unit|apt|apartment|room|bldg|building|floor)\s+([a-z0-9-]+)\b")
+@dataclass(frozen=True)
+class _AddressParts:
+    """Of each normalised address: the house number (-1 when none), and int64 codes (0 for none) of
+    its "house number + first street word" key, of the first street word and of the suite or unit
+    ("12 calhoun street suite 200" -> "200")."""
 
+    house: np.ndarray
+    key: np.ndarray
+    street: np.ndarray
+    unit: np.ndarray
 
-def _unit(address: str) -> str:
-    """The suite or unit of a normalised address ("12 calhoun street suite 200" -> "200")."""
-    found = _UNIT.search(address)
-    return found.group(1) if found else ""
-
-
-def _house_number(address: str) -> str:
-    first = address.split(" ", 1)[0]
-    return first if first[:1].isdigit() else ""
+    @classmethod
+    def of(cls, addresses: Sequence[str]) -> _AddressParts:
+        """By Arrow's regular expressions over the whole column."""
+        column = pa.array(addresses, pa.string())
+        found = pc.extract_regex(column, r"^(?P<house>[0-9][^ ]*)(?: (?P<street>[^ ]+))?")
+        house = pc.fill_null(pc.struct_field(found, "house"), "")
+        street = pc.fill_null(pc.struct_field(found, "street"), "")
+        key = pc.if_else(pc.equal(street, ""), "", pc.binary_join_element_wise(house, street, " "))
+        number = pc.and_(pc.ascii_is_decimal(house), pc.less(pc.utf8_length(house), 9))
+        units = pc.extract_regex(column, r"\b(?:suite|unit|apt|apartment|room|bldg|building|floor)\s+(?P<unit>[a-z0-9-]+)\b")
+        return cls(
+            house=pc.if_else(number, pc.cast(pc.if_else(number, house, "0"), pa.int64()), -1).to_numpy(),
+            key=_arrow_codes(key),
+            street=_arrow_codes(street),
+            unit=_arrow_codes(pc.fill_null(pc.struct_field(units, "unit"), "")),
+        )
 
 
 # --- features: every record normalised once, as arrays -----------------------------------------
@@ -392,21 +415,6 @@ def _per_distinct(values: Sequence[str], normalise: Callable[[Sequence[str]], li
     return [done[v] for v in values]
 
 
-def _address_parts(address: str) -> tuple[str, str, int, str, str]:
-    """A normalised address, its "house number + first street word" key, house number (-1), unit
-    and first street word."""
-    house = _house_number(address)
-    words = address.split(" ", 2)
-    street = words[1] if house and len(words) > 1 else ""
-    return (
-        address,
-        f"{house} {street}" if street else "",
-        int(house) if house.isdigit() and len(house) < 9 else -1,
-        _unit(address),
-        street,
-    )
-
-
 # numbers in names, in words or figures: "One Gateway Center", "First Baptist", "3rd Street Church"
 _NUMBER = re.compile(r"^([0-9]+)(?:st|nd|rd|th)?$")
 _NUMBER_WORDS = {
@@ -445,7 +453,8 @@ def _name_marks(
 
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.name_abbreviations))
-    parts = _per_distinct(texts(records.address), lambda v: [_address_parts(a) for a in normalise_addresses(v, s.abbreviations)])
+    addresses = _per_distinct(texts(records.address), lambda v: normalise_addresses(v, s.abbreviations))
+    parts = _AddressParts.of(addresses)
     lat, lon = records.latitude, records.longitude
     sources = texts(records.source)
     places = zip(texts(records.postcode), texts(records.city), strict=True)
@@ -465,15 +474,15 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         name_record=np.unique(name_code, return_index=True)[1],
         name_letters=letters[name_code],
         core_words=core_words,
-        addresses=[p[0] for p in parts],
+        addresses=addresses,
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
-        phone=_arrow_codes(normalise_phones(records.phone)),
-        domain=_arrow_codes(registrable_domains(records.website, s.non_identity_domains)),
-        address_key=_codes([p[1] for p in parts]),
-        house=np.array([p[2] for p in parts], dtype=np.int64),
-        street=_codes([p[4] for p in parts]),
-        unit=_codes([p[3] for p in parts]),
+        phone=_distinct_codes(records.phone, normalise_phones),
+        domain=_distinct_codes(records.website, lambda urls: registrable_domains(urls, s.non_identity_domains)),
+        address_key=parts.key,
+        house=parts.house,
+        street=parts.street,
+        unit=parts.unit,
         place=_codes([(code[:5] or city.lower()) for code, city in places]),
         branch=marks[0][name_code],
         part=marks[1][name_code],
