@@ -456,8 +456,11 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     addresses = _per_distinct(texts(records.address), lambda v: normalise_addresses(v, s.abbreviations))
     parts = _AddressParts.of(addresses)
     lat, lon = records.latitude, records.longitude
-    sources = texts(records.source)
-    places = zip(texts(records.postcode), texts(records.city), strict=True)
+    sources = pc.fill_null(arrow_texts(records.source).combine_chunks(), "")
+    postcodes = pc.utf8_slice_codeunits(pc.fill_null(arrow_texts(records.postcode).combine_chunks(), ""), 0, 5)
+    places = pc.if_else(
+        pc.equal(postcodes, ""), pc.utf8_lower(pc.fill_null(arrow_texts(records.city).combine_chunks(), "")), postcodes
+    )
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     distinct = list(dict.fromkeys(names))
     code_of = {name: code for code, name in enumerate(distinct)}
@@ -483,13 +486,15 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         house=parts.house,
         street=parts.street,
         unit=parts.unit,
-        place=_codes([(code[:5] or city.lower()) for code, city in places]),
+        place=_arrow_codes(places),
         branch=marks[0][name_code],
         part=marks[1][name_code],
         number=marks[2][name_code],
         chain=(records_named[name_code] >= s.chain_min_count) & (name_code != code_of.get("", -1)),
-        source=_codes(sources),
-        one_per_business=np.array([x not in s.many_per_business for x in sources]),
+        source=_arrow_codes(sources),
+        one_per_business=pc.invert(pc.is_in(sources, pa.array(sorted(s.many_per_business), pa.string()))).to_numpy(
+            zero_copy_only=False
+        ),
     )
 
 
