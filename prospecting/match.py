@@ -462,14 +462,13 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         pc.equal(postcodes, ""), pc.utf8_lower(pc.fill_null(arrow_texts(records.city).combine_chunks(), "")), postcodes
     )
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
-    distinct = list(dict.fromkeys(names))
-    code_of = {name: code for code, name in enumerate(distinct)}
-    name_code = np.fromiter(map(code_of.__getitem__, names), dtype=np.int64, count=len(names))
+    encoded = pc.dictionary_encode(pa.array(names, pa.string()))  # codes in order of first occurrence
+    distinct: list[str] = encoded.dictionary.to_pylist()
+    name_code = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     records_named = np.bincount(name_code, minlength=len(distinct))
     marks = [_codes(m) for m in _name_marks(distinct, s.branch_words, s.part_words)]
     core_words, core = _CoreWords.of(distinct, s.kind_words)
-    distinct_array = pa.array(distinct, pa.string())
-    letters = pc.subtract(pc.utf8_length(distinct_array), pc.count_substring(distinct_array, " ")).to_numpy()
+    letters = pc.subtract(pc.utf8_length(encoded.dictionary), pc.count_substring(encoded.dictionary, " ")).to_numpy()
     return _Features(
         names=names,
         core=core[name_code],
@@ -490,7 +489,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         branch=marks[0][name_code],
         part=marks[1][name_code],
         number=marks[2][name_code],
-        chain=(records_named[name_code] >= s.chain_min_count) & (name_code != code_of.get("", -1)),
+        chain=(records_named[name_code] >= s.chain_min_count) & (name_code != pc.index(encoded.dictionary, "").as_py()),
         source=_arrow_codes(sources),
         one_per_business=pc.invert(pc.is_in(sources, pa.array(sorted(s.many_per_business), pa.string()))).to_numpy(
             zero_copy_only=False
