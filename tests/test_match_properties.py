@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from prospecting.match import (
     MatchSettings,
+    _components,
     _CoreWords,
     _group_pairs,
     candidate_pairs,
@@ -19,6 +20,7 @@ from prospecting.match import (
     normalise_name,
     normalise_phone,
     normalise_phones,
+    pairs_within,
     record_features,
     registrable_domain,
     registrable_domains,
@@ -143,3 +145,42 @@ def test_core_words_only_one_name_has(names: list[str], rng: random.Random) -> N
         cores[i] == cores[j] for i in range(len(names)) for j in range(len(names))
     ]
     assert [bool(c) for c in core] == [bool(c) for c in cores]
+
+
+POINTS = st.lists(st.tuples(st.floats(0, 3000), st.floats(0, 3000)), max_size=120)
+
+
+@settings(max_examples=200, deadline=None)
+@given(POINTS, st.sampled_from([50.0, 300.0, 500.0]))
+def test_pairs_within_a_radius_are_every_close_pair(points: list[tuple[float, float]], radius: float) -> None:
+    # points on cell edges and corners included: a whole-metre grid puts many exactly on them
+    points += [(float(round(px / 50) * 50), float(round(py / 50) * 50)) for px, py in points[:20]]
+    x = np.array([p[0] for p in points], dtype=float)
+    y = np.array([p[1] for p in points], dtype=float)
+    expected = {
+        (i, j) for i in range(len(points)) for j in range(i + 1, len(points)) if np.hypot(x[i] - x[j], y[i] - y[j]) <= radius
+    }
+    found = pairs_within(x, y, radius)
+    assert sorted(map(tuple, found.tolist())) == sorted(expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(1, 40).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)))))
+)
+def test_components_join_every_linked_pair_and_no_other(graph: tuple[int, list[tuple[int, int]]]) -> None:
+    count, edges = graph
+    labels = _components(count, np.array(edges, dtype=np.int64).reshape(-1, 2))
+    # a plain union-find over the same edges
+    parent = list(range(count))
+
+    def root(v: int) -> int:
+        while parent[v] != v:
+            v = parent[v]
+        return v
+
+    for a, b in edges:
+        parent[root(a)] = root(b)
+    assert [[labels[i] == labels[j] for j in range(count)] for i in range(count)] == [
+        [root(i) == root(j) for j in range(count)] for i in range(count)
+    ]
