@@ -1,7 +1,7 @@
 """Score `prospect dedupe` on public entity-matching benchmarks, downloaded by you.
 
     .venv/bin/python benchmarks/public_sets.py [--fodors-zagat DIR] [--foursquare-locu DIR] [--geoer FILE ...]
-        [--fit-on FILE ... [--fitted FILE.toml]] [--mistakes]
+        [--fit-on FILE ... [--with-stand-ins] [--fitted FILE.toml]] [--matching FILE.toml] [--mistakes]
 
 The benchmarks are not part of this repository (their licences are their own): fetch them once.
 
@@ -22,7 +22,9 @@ The benchmarks are not part of this repository (their licences are their own): f
 Each set runs through `prospect dedupe` as a separate process, as a user would run it. With
 `--fit-on`, the [link] thresholds are first fitted to the labelled pairs of those Geo-ER files
 (say a train split: never the files scored), as `prospect fit-matching --pairs` does, and every
-set is then deduplicated with that table (`dedupe --matching`).
+set is then deduplicated with that table (`dedupe --matching`). `--with-stand-ins` pools the sets
+of `tests/matching_sets/` into the fit: that is how the defaults of `config/matching.toml` were
+made, from Geo-ER's development slices (docs/matching.md).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ from pathlib import Path
 import numpy as np
 
 from prospecting.match_fitting import Counts
+
+STAND_INS = Path(__file__).resolve().parents[1] / "tests" / "matching_sets"
 
 COLUMNS = ("id", "name", "address", "city", "postcode", "phone", "website", "latitude", "longitude", "categories")
 # Geo-ER writes OSM's addr:street and addr:housenumber as "Baum Boulevard, 5201"; our OSM source
@@ -201,12 +205,13 @@ def geoer(path: Path, show_mistakes: bool, matching: Path | None = None) -> tupl
     return name, counts(true, found)
 
 
-def fit_geoer(paths: Sequence[Path], out: Path) -> None:
-    """Fit the [link] thresholds to the labelled pairs of these Geo-ER files (pooled), as
-    `prospect fit-matching --pairs` does for one set, and write the table to `out`."""
+def fit_geoer(paths: Sequence[Path], out: Path, stand_ins: bool = False) -> None:
+    """Fit the [link] thresholds to the labelled pairs of these Geo-ER files (pooled, with the
+    stand-in sets' whole truth if asked), as `prospect fit-matching` does for one set, and write
+    the table to `out`."""
     from prospecting.listings_io import read_table, table_columns
     from prospecting.match import load_settings
-    from prospecting.match_fitting import LabelledPairs, fit, link_table
+    from prospecting.match_fitting import LabelledPairs, fit, link_table, read_truth, truth_judge
     from prospecting.models import ListingColumns, texts
 
     labelled = []
@@ -221,8 +226,14 @@ def fit_geoer(paths: Sequence[Path], out: Path) -> None:
             b = [index[(data.other, y)] for _, y, _ in data.labelled]
             pairs = LabelledPairs(np.array(a), np.array(b), np.array([same for *_, same in data.labelled]))
             labelled.append((records, pairs.counts))
+    sets = sorted(p for p in STAND_INS.iterdir() if (p / "truth.csv").exists()) if stand_ins else []
+    for folder in sets:
+        records = ListingColumns.concat(
+            [table_columns(read_table(f)) for f in sorted(folder.glob("*.csv")) if f.name != "truth.csv"]
+        )
+        labelled.append((records, truth_judge(read_truth(folder / "truth.csv", records))))
     fitted, before, after = fit(labelled, load_settings())
-    print(f"fitted on {len(paths)} files' labelled pairs: defaults {before}; fitted {after}")
+    print(f"fitted on {len(paths)} files' labelled pairs and {len(sets)} stand-in sets: defaults {before}; fitted {after}")
     out.write_text(link_table(fitted), encoding="utf-8")
     print(out.read_text(encoding="utf-8"))
 
@@ -240,6 +251,7 @@ def main() -> None:
     parser.add_argument("--geoer", type=Path, nargs="*", default=[], help="Geo-ER test.txt files (osm_fsq or osm_yelp)")
     parser.add_argument("--mistakes", action="store_true", help="list the pairs missed and wrongly merged")
     parser.add_argument("--fit-on", type=Path, nargs="*", default=[], help="fit the thresholds to these Geo-ER files first")
+    parser.add_argument("--with-stand-ins", action="store_true", help="pool the sets of tests/matching_sets/ into the fit")
     parser.add_argument("--fitted", type=Path, help="where --fit-on writes its [link] table (default: a temporary file)")
     parser.add_argument("--matching", type=Path, help="score with this table laid over config/matching.toml instead")
     args = parser.parse_args()
@@ -247,7 +259,7 @@ def main() -> None:
         matching = args.matching
         if args.fit_on:
             matching = args.fitted or Path(tmp) / "fitted.toml"
-            fit_geoer(args.fit_on, matching)
+            fit_geoer(args.fit_on, matching, args.with_stand_ins)
         results = []
         if args.fodors_zagat:
             results.append(fodors_zagat(args.fodors_zagat, args.mistakes, matching))

@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import public_sets
 
@@ -40,7 +42,9 @@ def test_foursquare_locu_scores_cross_source_pairs(tmp_path: Path) -> None:
     assert (counts.true, counts.found, counts.both) == (2, 1, 1)  # l2/f2 are labelled one venue but share nothing
 
 
-def test_geoer_lines_become_two_sources_and_the_street_number_goes_first(tmp_path: Path) -> None:
+def test_geoer_lines_become_two_sources_and_the_street_number_goes_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     def side(name: str, lat: float, address: str = "", postcode: str = "") -> str:
         fields = {"name": name, "latitude": lat, "longitude": -79.942, "address": f"{address} ", "postalCode": postcode}
         return "".join(f"COL {key} VAL {value} " for key, value in fields.items())
@@ -62,3 +66,6 @@ def test_geoer_lines_become_two_sources_and_the_street_number_goes_first(tmp_pat
     public_sets.fit_geoer([path], fitted)
     assert fitted.read_text().startswith("[link]\nnear_m = ")
     assert public_sets.geoer(path, show_mistakes=False, matching=fitted)[1] == counts
+    # as the defaults were made: pooled with the stand-in sets
+    public_sets.fit_geoer([path], fitted, stand_ins=True)
+    assert "and 3 stand-in sets" in capsys.readouterr().out
