@@ -1,7 +1,7 @@
 """Find the listings that are the same business and merge them into prospects.
 
 Three explicit steps over records normalised once into arrays (the shape of splink):
-blocking proposes candidate pairs (a k-d tree of positions; the same phone, identity-proving
+blocking proposes candidate pairs (positions in square cells; the same phone, identity-proving
 domain, or house number and street; a sorted-neighbourhood window on names for records without
 a position), comparison scores them in bulk (rapidfuzz `cpdist`, numpy) with the link rules and
 conflicts, and clustering takes connected components. Thresholds are data in
