@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import csv
 import itertools
-import subprocess
-import sys
-import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+from public_sets import dedupe
 
 SETS = Path(__file__).resolve().parents[1] / "tests" / "matching_sets"
 
@@ -29,17 +28,13 @@ def pairs(groups: dict[str, list[tuple[str, str]]]) -> set[tuple[tuple[str, str]
 
 def score(folder: Path, show_mistakes: bool, matching: Path | None = None) -> tuple[int, float, float, float]:
     files = sorted(p for p in folder.glob("*.csv") if p.name != "truth.csv")
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "out.csv"
-        extra = ["--matching", str(matching)] if matching else []
-        subprocess.run([sys.executable, "-m", "prospecting.cli", "dedupe", *map(str, files), "--out", str(out), *extra],
-                       check=True, stdout=subprocess.DEVNULL)  # fmt: skip
-        with out.open(encoding="utf-8") as f:
-            found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-            names = {}
-            for row in csv.DictReader(f):
-                found[row["prospect_id"]].append((row["source"], row["id"]))
-                names[(row["source"], row["id"])] = row["name"]
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, prospect in dedupe(files, matching).items():
+        found[prospect].append(key)
+    names = {}
+    for path in files:  # the tool names each file's source by its stem
+        with path.open(encoding="utf-8") as f:
+            names.update({(path.stem, row["id"]): row["name"] for row in csv.DictReader(f)})
     with (folder / "truth.csv").open(encoding="utf-8") as f:
         true: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for row in csv.DictReader(f):
