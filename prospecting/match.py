@@ -526,9 +526,10 @@ def pairs_within(x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
     k-d tree does the same about as fast, but importing it takes 0.2 s of every run.)"""
     if len(x) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    row = np.floor((y - y.min()) / radius).astype(np.int64)
+    side = radius if radius > 0 else 1.0  # a radius of 0 keeps the points at one position
+    row = np.floor((y - y.min()) / side).astype(np.int64)
     height = int(row.max()) + 2  # a free row above the top one: no cell's neighbour code is another cell's
-    cell = np.floor((x - x.min()) / radius).astype(np.int64) * height + row
+    cell = np.floor((x - x.min()) / side).astype(np.int64) * height + row
     del row
     order = np.argsort(cell, kind="stable")
     cell = cell[order]

@@ -151,7 +151,7 @@ POINTS = st.lists(st.tuples(st.floats(0, 3000), st.floats(0, 3000)), max_size=12
 
 
 @settings(max_examples=200, deadline=None)
-@given(POINTS, st.sampled_from([50.0, 300.0, 500.0]))
+@given(POINTS, st.sampled_from([0.0, 50.0, 300.0, 500.0]))
 def test_pairs_within_a_radius_are_every_close_pair(points: list[tuple[float, float]], radius: float) -> None:
     # points on cell edges and corners included: a whole-metre grid puts many exactly on them
     points += [(float(round(px / 50) * 50), float(round(py / 50) * 50)) for px, py in points[:20]]
