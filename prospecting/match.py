@@ -146,6 +146,8 @@ def normalise_names(
 ) -> list[str]:
     """`normalise_name` of many names at once: titles and abbreviations replaced by one regular
     expression each over all the names joined, not word by word."""
+    if not names:
+        return []
     spelled = {short: word for short, word in (abbreviations or {}).items() if len(short) > 1}
     suffix_ends, suffix = _last_words(legal_suffixes), _suffix_pattern(legal_suffixes)
     text = _words_pattern(_TITLES).sub(" ", _plain_texts(names))
@@ -285,6 +287,8 @@ def normalise_address(address: str, abbreviations: Mapping[str, str] | None = No
 
 
 def normalise_addresses(addresses: Sequence[str], abbreviations: Mapping[str, str] | None = None) -> list[str]:
+    if not addresses:
+        return []
     spelled = abbreviations or {}
     text = _plain_texts(addresses)
     if spelled:
@@ -394,6 +398,7 @@ class _Features:
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
     part: np.ndarray  # int64 code of the part words in the name ("pool", "parking"), 0 when none
+    hosts: dict[int, tuple[str, str]]  # record -> (tenant, host) of a name like "Honey (Bayview Village)"
     number: np.ndarray  # int64 code of the numbers in the name ("foster plaza 7"), 0 when none
     chain: np.ndarray  # bool: the name is shared by many records (a chain's branches)
     source: np.ndarray  # int64 code of the record's source
@@ -448,6 +453,22 @@ def _name_marks(
     return branch, part, number
 
 
+# a shop named with the mall or hotel it stands in: "Honey (Bayview Village)", "Amarita Spa @ Raffles
+# Hotel", "NTUC FairPrice - City Square Mall", "Former Ford Factory | Surviving the Occupation"
+_HOST_MARK = r"@|\s[-–—:|]\s|\||\("
+
+
+def _tenants_and_hosts(raw_names: Texts, s: MatchSettings) -> dict[int, tuple[str, str]]:
+    """Of each record whose name reads "<tenant> <mark> <host>" (marks: @, a spaced dash or colon, |,
+    an opening bracket), its tenant and host names, normalised. Arrow finds the few such names."""
+    column = pc.fill_null(arrow_texts(raw_names).combine_chunks(), "")
+    rows = np.flatnonzero(pc.match_substring_regex(column, _HOST_MARK).to_numpy(zero_copy_only=False))
+    split = [re.split(_HOST_MARK, name, maxsplit=1) for name in column.take(pa.array(rows)).to_pylist()]
+    tenants = normalise_names([t for t, _ in split], s.legal_suffixes, s.name_abbreviations)
+    hosts = normalise_names([h for _, h in split], s.legal_suffixes, s.name_abbreviations)
+    return {row: (tenant, host) for row, tenant, host in zip(rows.tolist(), tenants, hosts, strict=True) if tenant and host}
+
+
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.name_abbreviations))
     addresses = _per_distinct(texts(records.address), lambda v: normalise_addresses(v, s.abbreviations))
@@ -485,6 +506,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         place=_arrow_codes(places),
         branch=marks[0][name_code],
         part=marks[1][name_code],
+        hosts=_tenants_and_hosts(records.name, s),
         number=marks[2][name_code],
         chain=(records_named[name_code] >= s.chain_min_count) & (name_code != pc.index(encoded.dictionary, "").as_py()),
         source=_arrow_codes(sources),
@@ -621,7 +643,9 @@ class Comparisons:
     same_domain: np.ndarray
     same_address: np.ndarray  # same house number and street
     chain: np.ndarray  # either name is a chain's
-    other_part: np.ndarray  # another part word ("pool", "parking"): a part shares the place's phone
+    # another part word ("pool", "parking"), or one a tenant of the other ("Honey (Bayview Village)" /
+    # "Bayview Village"): a part shares the place's phone
+    other_part: np.ndarray
     any_other_house: np.ndarray  # another house number, on the same street or not
     conflict: np.ndarray  # another house number, suite or branch word and no shared phone, or another part word
     firm_conflict: np.ndarray  # the same but for house numbers (holds even at one spot)
@@ -642,6 +666,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     other_branch = (f.branch[a] != 0) & (f.branch[b] != 0) & (f.branch[a] != f.branch[b])
     other_branch |= (f.number[a] != 0) & (f.number[b] != 0) & (f.number[a] != f.number[b])  # "Foster Plaza 7" / "... 10"
     other_part = f.part[a] != f.part[b]  # "Bellefield Hall" / "Bellefield Hall Swimming Pool"
+    other_part[_tenant_of_other(f, a, b)] = True
     other_unit = (f.unit[a] != 0) & (f.unit[b] != 0) & (f.unit[a] != f.unit[b]) & ~other_house  # one building, two suites
     address = np.zeros(len(pairs), dtype=np.float32)
     unplaced = np.flatnonzero(~np.isfinite(distance))
@@ -672,6 +697,35 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
         other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
     )
+
+
+def _tenant_of_other(f: _Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Of the pairs (positions), those where one record is a tenant of the other: its name's host part
+    is the other's name and neither its tenant part nor its whole name is ("Honey (Bayview Village)" /
+    "Bayview Village", but not "Starbucks @ Raffles City" / "Starbucks", "Swissotel (The Stamford)" /
+    "Swisstel The Stamford", "USW | United Steelworkers" / "United Steelworkers")."""
+    if not f.hosts:
+        return np.zeros(0, dtype=np.int64)
+    hosted = np.zeros(len(f.names), dtype=bool)
+    hosted[list(f.hosts)] = True
+    found = []
+    for k in np.flatnonzero(hosted[a] | hosted[b]).tolist():
+        for tenant_record, other in ((int(a[k]), int(b[k])), (int(b[k]), int(a[k]))):
+            if tenant_record in f.hosts:
+                tenant, host = f.hosts[tenant_record]
+                name, whole = f.names[other], f.names[tenant_record]
+                if (
+                    _alike(host, name)
+                    and not _alike(tenant, name)
+                    and fuzz.ratio(whole.replace(" ", ""), name.replace(" ", "")) < 90
+                ):
+                    found.append(k)
+    return np.array(found, dtype=np.int64)
+
+
+def _alike(first: str, second: str) -> bool:
+    """One name inside the other, or the two alike letter by letter ("South Side Works" / "SouthSide Works")."""
+    return fuzz.token_set_ratio(first, second) >= 90 or fuzz.ratio(first.replace(" ", ""), second.replace(" ", "")) >= 90
 
 
 def _compare_names(f: _Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

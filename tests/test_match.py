@@ -210,3 +210,22 @@ def test_names_compare_letter_by_letter_too() -> None:
         assert sorted(map(tuple, group_listings(listings))) == [(0, 1)], (left, right)
     other = [Listing("osm", "node/1", "Mint Leaf", 55.9760, -3.1720), Listing("yelp", "a", "Mint Lounge", 55.9762, -3.1721)]
     assert sorted(map(tuple, group_listings(other))) == [(0,), (1,)]
+
+
+def test_a_shop_named_with_its_mall_or_hotel_is_another_place() -> None:
+    # check-in sources name a shop inside a mall or hotel "<shop> @ <mall>", "<shop> (<mall>)" or
+    # "<shop> - <mall>": one name inside the other, yet two places
+    apart = [
+        ("Bayview Village", "Honey (Bayview Village)"),
+        ("Raffles Hotel", "Amarita Spa @ Raffles Hotel"),
+        ("SouthSide Works", "Steve Madden - South Side Works"),
+    ]
+    together = [
+        ("Starbucks", "Starbucks @ Raffles City"),  # the shop itself, named with its mall
+        ("Swisstel The Stamford", "Swissotel (The Stamford)"),  # brackets around part of one name
+        ("United Steelworkers", "USW | United Steelworkers"),  # an abbreviation beside the name
+    ]
+    for pairs, expected in ((apart, [(0,), (1,)]), (together, [(0, 1)])):
+        for left, right in pairs:
+            listings = [Listing("osm", "node/1", left, 1.3000, 103.8500), Listing("foursquare", "a", right, 1.3001, 103.8501)]
+            assert sorted(map(tuple, group_listings(listings))) == expected, (left, right)

@@ -17,7 +17,9 @@ from prospecting.match import (
     compare,
     group_listings,
     normalise_address,
+    normalise_addresses,
     normalise_name,
+    normalise_names,
     normalise_phone,
     normalise_phones,
     pairs_within,
@@ -103,8 +105,12 @@ URL_TEXT = st.text(alphabet=st.sampled_from(list("hwtps:/.@?#:wWcomfaebk-é\n1")
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(PHONE_TEXT, max_size=8), st.lists(URL_TEXT, max_size=8))
-def test_column_normalisers_agree_with_the_one_value_ones(phones: list[str], urls: list[str]) -> None:
+@given(st.lists(PHONE_TEXT, max_size=8), st.lists(URL_TEXT, max_size=8), st.lists(TEXT, max_size=8))
+def test_column_normalisers_agree_with_the_one_value_ones(phones: list[str], urls: list[str], words: list[str]) -> None:
+    assert normalise_names(words, S.legal_suffixes, S.name_abbreviations) == [
+        normalise_name(w, S.legal_suffixes, S.name_abbreviations) for w in words
+    ]  # no list at all included
+    assert normalise_addresses(words, S.abbreviations) == [normalise_address(w, S.abbreviations) for w in words]
     urls += ["https://www.Facebook.com/x", "http://user@Example.org:8080/a", "www.wixsite.com", "a..b", "x.com."]
     assert normalise_phones(phones).to_pylist() == [normalise_phone(p) for p in phones]
     shared = S.non_identity_domains
