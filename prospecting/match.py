@@ -701,9 +701,10 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
 
 def _tenant_of_other(f: _Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Of the pairs (positions), those where one record is a tenant of the other: its name's host part
-    is the other's name and neither its tenant part nor its whole name is ("Honey (Bayview Village)" /
-    "Bayview Village", but not "Starbucks @ Raffles City" / "Starbucks", "Swissotel (The Stamford)" /
-    "Swisstel The Stamford", "USW | United Steelworkers" / "United Steelworkers")."""
+    is the other's name and its tenant part does not name the other ("Honey (Bayview Village)" /
+    "Bayview Village", "Gym @ Singapore Swimming Club" / "Singapore Swimming Club"; but not "Starbucks @
+    Raffles City" / "Starbucks", "Swissotel (The Stamford)" / "Swisstel The Stamford", "USW | United
+    Steelworkers" / "United Steelworkers")."""
     if not f.hosts:
         return np.zeros(0, dtype=np.int64)
     hosted = np.zeros(len(f.names), dtype=bool)
@@ -713,12 +714,10 @@ def _tenant_of_other(f: _Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         for tenant_record, other in ((int(a[k]), int(b[k])), (int(b[k]), int(a[k]))):
             if tenant_record in f.hosts:
                 tenant, host = f.hosts[tenant_record]
-                name, whole = f.names[other], f.names[tenant_record]
-                if (
-                    _alike(host, name)
-                    and not _alike(tenant, name)
-                    and fuzz.ratio(whole.replace(" ", ""), name.replace(" ", "")) < 90
-                ):
+                name = f.names[other]
+                # a misspelt tenant part ("Swissotel" / "Swisstel") is still the other's name
+                named = _alike(tenant, name) or fuzz.partial_ratio(tenant, name) >= 85 or _initials(tenant, host)
+                if _alike(host, name) and not named:
                     found.append(k)
     return np.array(found, dtype=np.int64)
 
@@ -726,6 +725,15 @@ def _tenant_of_other(f: _Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _alike(first: str, second: str) -> bool:
     """One name inside the other, or the two alike letter by letter ("South Side Works" / "SouthSide Works")."""
     return fuzz.token_set_ratio(first, second) >= 90 or fuzz.ratio(first.replace(" ", ""), second.replace(" ", "")) >= 90
+
+
+def _initials(short: str, long: str) -> bool:
+    """`short` is one word of 2 to 5 letters that begins as `long` does and whose letters `long` holds
+    in order: an abbreviation ("usw" of "united steelworkers", "ymca" of "young mens christian association")."""
+    if " " in short or not 2 <= len(short) <= 5 or not long.startswith(short[0]):
+        return False
+    rest = iter(long)
+    return all(letter in rest for letter in short)
 
 
 def _compare_names(f: _Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

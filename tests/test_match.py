@@ -219,6 +219,7 @@ def test_a_shop_named_with_its_mall_or_hotel_is_another_place() -> None:
         ("Bayview Village", "Honey (Bayview Village)"),
         ("Raffles Hotel", "Amarita Spa @ Raffles Hotel"),
         ("SouthSide Works", "Steve Madden - South Side Works"),
+        ("Singapore Swimming Club", "Gym @ Singapore Swimming Club"),  # a short tenant part
     ]
     together = [
         ("Starbucks", "Starbucks @ Raffles City"),  # the shop itself, named with its mall
