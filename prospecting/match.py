@@ -37,6 +37,20 @@ _TITLES = frozenset({"the", "dr", "doctor"})
 _T = TypeVar("_T")
 
 
+# numbers in names are written in figures: "One Gateway Center", "First Baptist" and "1st Baptist" read "1"
+_NUMBER_WORDS = {
+    word: str(n)
+    for n, words in enumerate(
+        "one first, two second, three third, four fourth, five fifth, six sixth, seven seventh, eight eighth, "
+        "nine ninth, ten tenth, eleven eleventh, twelve twelfth".split(", "),
+        start=1,
+    )
+    for word in words.split()
+}
+_ORDINAL = re.compile(r"\b([0-9]+)(?:st|nd|rd|th)\b")
+_NUMBER = re.compile(r"^[0-9]+$")
+
+
 @dataclass(frozen=True)
 class MatchSettings:
     name_window: int
@@ -132,7 +146,8 @@ def _plain_texts(texts: Sequence[str]) -> str:
 def normalise_name(
     name: str, legal_suffixes: frozenset[str] = frozenset(), abbreviations: Mapping[str, str] | None = None
 ) -> str:
-    """Lower case, no accents or punctuation, "&" as "and", no title ("the", "Dr") or trailing legal suffix.
+    """Lower case, no accents or punctuation, "&" as "and", numbers in figures ("One", "First" and "1st"
+    read "1"), no title ("the", "Dr") or trailing legal suffix.
 
     Words are rewritten by `abbreviations` (the settings' `name_abbreviations`: "Mt" is "mount";
     "St", "Saint" and "Street" all read "st"), but not one-letter ones: in a name "E" is an
@@ -148,11 +163,10 @@ def normalise_names(
     expression each over all the names joined, not word by word."""
     if not names:
         return []
-    spelled = {short: word for short, word in (abbreviations or {}).items() if len(short) > 1}
+    spelled = {short: word for short, word in (abbreviations or {}).items() if len(short) > 1} | _NUMBER_WORDS
     suffix_ends, suffix = _last_words(legal_suffixes), _suffix_pattern(legal_suffixes)
-    text = _words_pattern(_TITLES).sub(" ", _plain_texts(names))
-    if spelled:
-        text = _words_pattern(frozenset(spelled)).sub(lambda found: spelled[found.group()], text)
+    text = _ORDINAL.sub(r"\1", _words_pattern(_TITLES).sub(" ", _plain_texts(names)))
+    text = _words_pattern(frozenset(spelled)).sub(lambda found: spelled[found.group()], text)
     result = []
     for part in text.split("\0"):
         joined = " ".join(part.split())
@@ -417,28 +431,15 @@ def _per_distinct(values: Sequence[str], normalise: Callable[[Sequence[str]], li
     return [done[v] for v in values]
 
 
-# numbers in names, in words or figures: "One Gateway Center", "First Baptist", "3rd Street Church"
-_NUMBER = re.compile(r"^([0-9]+)(?:st|nd|rd|th)?$")
-_NUMBER_WORDS = {
-    word: str(n)
-    for n, words in enumerate(
-        "one first, two second, three third, four fourth, five fifth, six sixth, seven seventh, eight eighth, "
-        "nine ninth, ten tenth, eleven eleventh, twelve twelfth".split(", "),
-        start=1,
-    )
-    for word in words.split()
-}
-
-
 def _name_marks(
     names: Sequence[str], branch_words: frozenset[str], part_words: frozenset[str]
 ) -> tuple[list[str], list[str], list[str]]:
     """Of each normalised name: its first branch word ("midtown"), its part words ("parking pool") and
-    its numbers ("foster plaza 7" -> "7", "one gateway center" -> "1", "3rd street church" -> "3"),
-    '' when none. Arrow finds the few names with any."""
+    its numbers ("foster plaza 7" -> "7", "1 gateway center" -> "1"), '' when none. Arrow finds the
+    few names with any."""
     tokens = pc.split_pattern(pa.array(names, pa.string()), " ")
     words = pc.list_flatten(tokens)
-    marks = pa.array(sorted(branch_words | part_words | frozenset(_NUMBER_WORDS)), pa.string())
+    marks = pa.array(sorted(branch_words | part_words), pa.string())
     marked = pc.or_(pc.is_in(words, marks), pc.match_substring_regex(words, _NUMBER.pattern))
     rows = _distinct(pc.list_parent_indices(tokens).to_numpy()[marked.to_numpy(zero_copy_only=False)])
     branch, part, number = [""] * len(names), [""] * len(names), [""] * len(names)
@@ -447,9 +448,7 @@ def _name_marks(
         branches = branch_words.intersection(found)
         branch[row] = min(branches, key=found.index) if branches else ""
         part[row] = " ".join(sorted(part_words.intersection(found)))
-        number[row] = " ".join(
-            sorted({_NUMBER_WORDS.get(w) or _NUMBER.sub(r"\1", w) for w in found if w in _NUMBER_WORDS or _NUMBER.match(w)})
-        )
+        number[row] = " ".join(sorted({w for w in found if _NUMBER.match(w)}))
     return branch, part, number
 
 
@@ -753,15 +752,19 @@ def _compare_names(f: _Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarr
     unsure = np.flatnonzero(
         (name >= 40) & (name < 85) & (4 * np.minimum(letters[a], letters[b]) >= 3 * np.maximum(letters[a], letters[b]))
     )
+    by_letters = np.zeros(len(a), dtype=np.float32)
     if len(unsure):
         first = [n.replace(" ", "") for n in names[a[unsure]].tolist()]
         second = [n.replace(" ", "") for n in names[b[unsure]].tolist()]
-        name[unsure] = np.maximum(name[unsure], process.cpdist(first, second, scorer=fuzz.ratio, workers=-1))
-    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it
+        by_letters[unsure] = process.cpdist(first, second, scorer=fuzz.ratio, workers=-1)
+        name[unsure] = np.maximum(name[unsure], by_letters[unsure])
+    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it; names alike letter
+    # by letter are alike as wholes too ("McDonald's" / "Mc Donald's")
     whole_name = name.copy()
     similar = np.flatnonzero(name >= 50)
-    whole_name[similar] = process.cpdist(
-        names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1
+    whole_name[similar] = np.maximum(
+        process.cpdist(names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1),
+        by_letters[similar],
     )
     core_name = np.full(len(a), 100.0, dtype=np.float32)
     # one name inside the other (token set 100) has its core inside the other's too: nothing to compare

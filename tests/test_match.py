@@ -195,8 +195,12 @@ def test_numbers_written_as_words_are_numbers() -> None:
     three = Listing("foursquare", "a", "Allegheny Center Mall Building Three", 40.4425, -80.0050)
     first = Listing("osm", "way/2", "First Baptist Church", 40.4500, -80.0100)
     also_first = Listing("yelp", "b", "1st Baptist Church", 40.4501, -80.0100)
+    # a number in words against one in figures: their cores ("two" / "2") must not differ
+    two = Listing("osm", "way/3", "Two PNC Plaza", 40.4420, -79.9990, address="620 Liberty Avenue")
+    also_two = Listing("foursquare", "c", "2 PNC Plaza", 40.4421, -79.9990, address="620 Liberty Ave")
     assert sorted(map(tuple, group_listings([one, three]))) == [(0,), (1,)]
     assert sorted(map(tuple, group_listings([first, also_first]))) == [(0, 1)]
+    assert sorted(map(tuple, group_listings([two, also_two]))) == [(0, 1)]
 
 
 def test_names_compare_letter_by_letter_too() -> None:
@@ -210,6 +214,9 @@ def test_names_compare_letter_by_letter_too() -> None:
         assert sorted(map(tuple, group_listings(listings))) == [(0, 1)], (left, right)
     other = [Listing("osm", "node/1", "Mint Leaf", 55.9760, -3.1720), Listing("yelp", "a", "Mint Lounge", 55.9762, -3.1721)]
     assert sorted(map(tuple, group_listings(other))) == [(0,), (1,)]
+    # 212 m apart the whole names must agree (the far rule): letter by letter they do
+    far = [Listing("osm", "node/1", "SportsClips", 40.4370, -80.0700), Listing("yelp", "a", "Sport Clips", 40.4389, -80.0700)]
+    assert sorted(map(tuple, group_listings(far))) == [(0, 1)]
 
 
 def test_a_shop_named_with_its_mall_or_hotel_is_another_place() -> None:
