@@ -460,8 +460,10 @@ _HOST_MARK = r"@|\s[-–—:|]\s|\||\("
 def _tenants_and_hosts(raw_names: Texts, s: MatchSettings) -> dict[int, tuple[str, str]]:
     """Of each record whose name reads "<tenant> <mark> <host>" (marks: @, a spaced dash or colon, |,
     an opening bracket), its tenant and host names, normalised. Arrow finds the few such names."""
-    column = pc.fill_null(arrow_texts(raw_names).combine_chunks(), "")
-    rows = np.flatnonzero(pc.match_substring_regex(column, _HOST_MARK).to_numpy(zero_copy_only=False))
+    # not combined into one array: that copies every name, and at 1M listings Arrow's pool kept 50-250 MB more at the peak
+    column = arrow_texts(raw_names)
+    marked = pc.fill_null(pc.match_substring_regex(column, _HOST_MARK), False)
+    rows = np.flatnonzero(marked.to_numpy())
     split = [re.split(_HOST_MARK, name, maxsplit=1) for name in column.take(pa.array(rows)).to_pylist()]
     tenants = normalise_names([t for t, _ in split], s.legal_suffixes, s.name_abbreviations)
     hosts = normalise_names([h for _, h in split], s.legal_suffixes, s.name_abbreviations)
@@ -752,20 +754,20 @@ def _compare_names(f: _Features, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarr
     unsure = np.flatnonzero(
         (name >= 40) & (name < 85) & (4 * np.minimum(letters[a], letters[b]) >= 3 * np.maximum(letters[a], letters[b]))
     )
-    by_letters = np.zeros(len(a), dtype=np.float32)
+    by_letters = np.zeros(0, dtype=np.float32)
     if len(unsure):
         first = [n.replace(" ", "") for n in names[a[unsure]].tolist()]
         second = [n.replace(" ", "") for n in names[b[unsure]].tolist()]
-        by_letters[unsure] = process.cpdist(first, second, scorer=fuzz.ratio, workers=-1)
-        name[unsure] = np.maximum(name[unsure], by_letters[unsure])
-    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it; names alike letter
-    # by letter are alike as wholes too ("McDonald's" / "Mc Donald's")
+        by_letters = process.cpdist(first, second, scorer=fuzz.ratio, workers=-1)
+        name[unsure] = np.maximum(name[unsure], by_letters)
+    # token_sort_ratio <= token_set_ratio: computed only where the rules could use it
     whole_name = name.copy()
     similar = np.flatnonzero(name >= 50)
-    whole_name[similar] = np.maximum(
-        process.cpdist(names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1),
-        by_letters[similar],
+    whole_name[similar] = process.cpdist(
+        names[a[similar]].tolist(), names[b[similar]].tolist(), scorer=fuzz.token_sort_ratio, workers=-1
     )
+    # names alike letter by letter are alike as wholes too ("McDonald's" / "Mc Donald's")
+    whole_name[unsure] = np.maximum(whole_name[unsure], by_letters)
     core_name = np.full(len(a), 100.0, dtype=np.float32)
     # one name inside the other (token set 100) has its core inside the other's too: nothing to compare
     cored = similar[(name[similar] < 99.5) & (f.core[a[similar]] != f.core[b[similar]])]
