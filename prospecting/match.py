@@ -47,7 +47,7 @@ _NUMBER_WORDS = {
     )
     for word in words.split()
 }
-_ORDINAL = re.compile(r"\b([0-9]+)(?:st|nd|rd|th)\b")
+_ORDINAL = r"([0-9]+)(?:st|nd|rd|th)"
 _NUMBER = re.compile(r"^[0-9]+$")
 
 
@@ -165,8 +165,9 @@ def normalise_names(
         return []
     spelled = {short: word for short, word in (abbreviations or {}).items() if len(short) > 1} | _NUMBER_WORDS
     suffix_ends, suffix = _last_words(legal_suffixes), _suffix_pattern(legal_suffixes)
-    text = _ORDINAL.sub(r"\1", _words_pattern(_TITLES).sub(" ", _plain_texts(names)))
-    text = _words_pattern(frozenset(spelled)).sub(lambda found: spelled[found.group()], text)
+    text = _words_pattern(_TITLES).sub(" ", _plain_texts(names))
+    # one pass for the spelled words and the ordinals ("1st" -> "1"): each pass over a million names takes 0.6 s
+    text = _words_pattern(frozenset(spelled), _ORDINAL).sub(lambda found: found.group(1) or spelled[found.group()], text)
     result = []
     for part in text.split("\0"):
         joined = " ".join(part.split())
@@ -177,9 +178,10 @@ def normalise_names(
 
 
 @functools.cache
-def _words_pattern(words: frozenset[str]) -> re.Pattern[str]:
-    """Any of these words, whole, in a plain text."""
-    return re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(words, key=len, reverse=True))) + r")\b")
+def _words_pattern(words: frozenset[str], first: str = "") -> re.Pattern[str]:
+    """Any of these words, whole, in a plain text; or a word matching `first`, a pattern tried before them."""
+    alternatives = ([first] if first else []) + [re.escape(w) for w in sorted(words, key=len, reverse=True)]
+    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b")
 
 
 @functools.cache
