@@ -407,6 +407,7 @@ class _Features:
     y: np.ndarray  # metres north
     phone: np.ndarray  # int64 code of the normalised phone, 0 when none
     domain: np.ndarray  # int64 code of the identity-proving domain, 0 when none
+    shared_domain: np.ndarray  # bool: an organisation's domain (one source gives it to two names)
     address_key: np.ndarray  # int64 code of "house number + first street word", 0 when none
     house: np.ndarray  # int64 house number, -1 when none
     street: np.ndarray  # int64 code of the first street word after the house number, 0 when none
@@ -472,6 +473,24 @@ def _tenants_and_hosts(raw_names: Texts, s: MatchSettings) -> dict[int, tuple[st
     return {row: (tenant, host) for row, tenant, host in zip(rows.tolist(), tenants, hosts, strict=True) if tenant and host}
 
 
+def _organisations(codes: np.ndarray, source: np.ndarray, names: Sequence[str], one_per_business: np.ndarray) -> np.ndarray:
+    """Of each record, whether its code (a website's, 0 for none) is an organisation's: one source
+    gives it to two records under other names ("Marlow Health Orthopedics", "Marlow Health Family
+    Medicine"), so it ties no two records to one business. Sources that list a business several
+    times are not asked; each record is compared with the first of its source and code."""
+    held = np.flatnonzero((codes != 0) & one_per_business)
+    keys = codes[held] * (int(source.max()) + 1 if len(source) else 1) + source[held]
+    order = np.argsort(keys, kind="stable")
+    held, keys = held[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
+    first = held[np.repeat(starts, np.diff(np.r_[starts, len(held)]))]
+    others = np.flatnonzero(held != first)
+    named = np.array(names, dtype=object)
+    alike = process.cpdist(named[held[others]].tolist(), named[first[others]].tolist(), scorer=fuzz.token_set_ratio, workers=-1)
+    organisation: np.ndarray = np.isin(codes, codes[held[others][alike < 90]]) & (codes != 0)
+    return organisation
+
+
 def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     names = _per_distinct(texts(records.name), lambda v: normalise_names(v, s.legal_suffixes, s.name_abbreviations))
     addresses = _per_distinct(texts(records.address), lambda v: normalise_addresses(v, s.abbreviations))
@@ -490,6 +509,11 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     marks = [_codes(m) for m in _name_marks(distinct, s.branch_words, s.part_words)]
     core_words, core = _CoreWords.of(distinct, s.kind_words)
     letters = pc.subtract(pc.utf8_length(encoded.dictionary), pc.count_substring(encoded.dictionary, " ")).to_numpy()
+    domain = _distinct_codes(records.website, lambda urls: registrable_domains(urls, s.non_identity_domains))
+    source = _arrow_codes(sources)
+    one_per_business = pc.invert(pc.is_in(sources, pa.array(sorted(s.many_per_business), pa.string()))).to_numpy(
+        zero_copy_only=False
+    )
     return _Features(
         names=names,
         core=core[name_code],
@@ -501,7 +525,8 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
         phone=_distinct_codes(records.phone, normalise_phones),
-        domain=_distinct_codes(records.website, lambda urls: registrable_domains(urls, s.non_identity_domains)),
+        domain=domain,
+        shared_domain=_organisations(domain, source, names, one_per_business),
         address_key=parts.key,
         house=parts.house,
         street=parts.street,
@@ -512,10 +537,8 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         hosts=_tenants_and_hosts(records.name, s),
         number=marks[2][name_code],
         chain=(records_named[name_code] >= s.chain_min_count) & (name_code != pc.index(encoded.dictionary, "").as_py()),
-        source=_arrow_codes(sources),
-        one_per_business=pc.invert(pc.is_in(sources, pa.array(sorted(s.many_per_business), pa.string()))).to_numpy(
-            zero_copy_only=False
-        ),
+        source=source,
+        one_per_business=one_per_business,
     )
 
 
@@ -663,6 +686,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     name, whole_name, core_name, extra_words = _compare_names(f, a, b)
     distance = np.hypot(f.x[a] - f.x[b], f.y[a] - f.y[b])
     same_phone = (f.phone[a] == f.phone[b]) & (f.phone[a] != 0)
+    same_address = (f.address_key[a] == f.address_key[b]) & (f.address_key[a] != 0)
     any_other_house = (f.house[a] >= 0) & (f.house[b] >= 0) & (f.house[a] != f.house[b])
     # two house numbers on two streets may be one corner building; a chain's branches differ either way
     other_house = any_other_house & ((f.street[a] == f.street[b]) | f.chain[a] | f.chain[b])
@@ -689,8 +713,9 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         distance=distance,
         address=address,
         same_phone=same_phone,
-        same_domain=(f.domain[a] == f.domain[b]) & (f.domain[a] != 0),
-        same_address=(f.address_key[a] == f.address_key[b]) & (f.address_key[a] != 0),
+        # an organisation's website ties two records only at one address
+        same_domain=(f.domain[a] == f.domain[b]) & (f.domain[a] != 0) & (~f.shared_domain[a] | same_address),
+        same_address=same_address,
         chain=f.chain[a] | f.chain[b],
         other_part=other_part,
         any_other_house=any_other_house,

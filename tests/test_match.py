@@ -237,3 +237,30 @@ def test_a_shop_named_with_its_mall_or_hotel_is_another_place() -> None:
         for left, right in pairs:
             listings = [Listing("osm", "node/1", left, 1.3000, 103.8500), Listing("foursquare", "a", right, 1.3001, 103.8501)]
             assert sorted(map(tuple, group_listings(listings))) == expected, (left, right)
+
+
+def test_practices_of_one_health_system_sharing_a_website_stay_apart() -> None:
+    # Foursquare lists marlowhealth.org for each practice: the website is the system's, not a
+    # practice's, and ties two records only at one address
+    listings = [
+        Listing("osm", "node/1", "Marlow Health Orthopedics", 40.2387700, -82.8767738),
+        Listing("osm", "node/2", "Marlow Health Family Medicine", 40.2386278, -82.8769402),
+        Listing(
+            "foursquare",
+            "a",
+            "Marlow Health Orthopedics & Sports Medicine",
+            40.2386231,
+            -82.8766414,
+            website="https://marlowhealth.org",
+        ),
+        Listing(
+            "foursquare",
+            "b",
+            "Marlow Health Family Medicine",
+            40.237677,
+            -82.877004,
+            address="1020 Spring St",
+            website="http://www.marlowhealth.org",
+        ),
+    ]
+    assert sorted(map(tuple, group_listings(listings))) == [(0, 2), (1, 3)]
