@@ -407,7 +407,7 @@ class _Features:
     y: np.ndarray  # metres north
     phone: np.ndarray  # int64 code of the normalised phone, 0 when none
     domain: np.ndarray  # int64 code of the identity-proving domain, 0 when none
-    shared_domain: np.ndarray  # bool: an organisation's domain (one source gives it to two names)
+    organisation_domain: np.ndarray  # bool: an organisation's domain (one source gives it to two names)
     address_key: np.ndarray  # int64 code of "house number + first street word", 0 when none
     house: np.ndarray  # int64 house number, -1 when none
     street: np.ndarray  # int64 code of the first street word after the house number, 0 when none
@@ -526,7 +526,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         y=lat * _METRES_PER_DEGREE,
         phone=_distinct_codes(records.phone, normalise_phones),
         domain=domain,
-        shared_domain=_organisations(domain, source, names, one_per_business),
+        organisation_domain=_organisations(domain, source, names, one_per_business),
         address_key=parts.key,
         house=parts.house,
         street=parts.street,
@@ -714,7 +714,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         address=address,
         same_phone=same_phone,
         # an organisation's website ties two records only at one address
-        same_domain=(f.domain[a] == f.domain[b]) & (f.domain[a] != 0) & (~f.shared_domain[a] | same_address),
+        same_domain=(f.domain[a] == f.domain[b]) & (f.domain[a] != 0) & (~f.organisation_domain[a] | same_address),
         same_address=same_address,
         chain=f.chain[a] | f.chain[b],
         other_part=other_part,
@@ -747,6 +747,7 @@ def _tenant_of_other(f: _Features, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                 named = _alike(tenant, name) or fuzz.partial_ratio(tenant, name) >= 85 or _initials(tenant, host)
                 if _alike(host, name) and not named:
                     found.append(k)
+                    break
     return np.array(found, dtype=np.int64)
 
 
