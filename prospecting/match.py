@@ -485,8 +485,12 @@ def _organisations(codes: np.ndarray, source: np.ndarray, names: Sequence[str], 
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.int64)
     first = held[np.repeat(starts, np.diff(np.r_[starts, len(held)]))]
     others = np.flatnonzero(held != first)
-    named = np.array(names, dtype=object)
-    alike = process.cpdist(named[held[others]].tolist(), named[first[others]].tolist(), scorer=fuzz.token_set_ratio, workers=-1)
+    alike = process.cpdist(
+        [names[i] for i in held[others].tolist()],
+        [names[i] for i in first[others].tolist()],
+        scorer=fuzz.token_set_ratio,
+        workers=-1,
+    )
     organisation: np.ndarray = np.isin(codes, codes[held[others][alike < 90]]) & (codes != 0)
     return organisation
 

@@ -194,9 +194,8 @@ def fit(
     compared = []
     for records, judge in labelled:
         f = record_features(records, start)
-        compared.append(
-            (f, compare(f, blocked_pairs(f, start)), judge)
-        )  # blocking keeps the starting far_m: the grid stays within it
+        # blocking keeps the starting far_m: the grid stays within it
+        compared.append((f, compare(f, blocked_pairs(f, start)), judge))
 
     def score(settings: MatchSettings) -> Scores:
         return sum((judge(cluster(f, c, settings)) for f, c, judge in compared), Counts(0, 0, 0)).scores()
