@@ -413,6 +413,7 @@ class _Features:
     street: np.ndarray  # int64 code of the first street word after the house number, 0 when none
     unit: np.ndarray  # int64 code of the suite or unit ("suite 200" -> "200"), 0 when none
     place: np.ndarray  # int64 code of postcode (else city), 0 when none
+    city: np.ndarray  # int64 code of the city in lower case, 0 when none
     branch: np.ndarray  # int64 code of the branch word in the name ("midtown"), 0 when none
     part: np.ndarray  # int64 code of the part words in the name ("pool", "parking"), 0 when none
     hosts: dict[int, tuple[str, str]]  # record -> (tenant, host) of a name like "Honey (Bayview Village)"
@@ -502,9 +503,8 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
     lat, lon = records.latitude, records.longitude
     sources = pc.fill_null(arrow_texts(records.source).combine_chunks(), "")
     postcodes = pc.utf8_slice_codeunits(pc.fill_null(arrow_texts(records.postcode).combine_chunks(), ""), 0, 5)
-    places = pc.if_else(
-        pc.equal(postcodes, ""), pc.utf8_lower(pc.fill_null(arrow_texts(records.city).combine_chunks(), "")), postcodes
-    )
+    cities = pc.utf8_lower(pc.fill_null(arrow_texts(records.city).combine_chunks(), ""))
+    places = pc.if_else(pc.equal(postcodes, ""), cities, postcodes)
     origin = float(np.nanmean(lat)) if np.isfinite(lat).any() else 0.0
     encoded = pc.dictionary_encode(pa.array(names, pa.string()))  # codes in order of first occurrence
     distinct: list[str] = encoded.dictionary.to_pylist()
@@ -536,6 +536,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         street=parts.street,
         unit=parts.unit,
         place=_arrow_codes(places),
+        city=_arrow_codes(cities),
         branch=marks[0][name_code],
         part=marks[1][name_code],
         hosts=_tenants_and_hosts(records.name, s),
@@ -562,6 +563,12 @@ def _group_pairs(codes: np.ndarray, cap: int) -> np.ndarray:
             break
         chunks.append(np.column_stack((order[:-k][same], order[k:][same])))
     return np.concatenate(chunks) if chunks else np.empty((0, 2), dtype=np.int64)
+
+
+def _combined(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """One int64 code per pair of codes; 0 where either is 0."""
+    code: np.ndarray = np.where((first != 0) & (second != 0), first * (int(second.max(initial=0)) + 1) + second, 0)
+    return code
 
 
 def _distinct(values: np.ndarray) -> np.ndarray:
@@ -639,6 +646,10 @@ def blocked_pairs(f: _Features, settings: MatchSettings) -> np.ndarray:
         chunks.append(located[pairs_within(f.x[located], f.y[located], settings.far_m)])
     cap = settings.max_group
     chunks += [_group_pairs(f.phone, cap), _group_pairs(f.domain, cap), _group_pairs(f.address_key, cap)]
+    # "100 Main Street" is a building in each of a metro's towns: in a large area the address alone
+    # is shared by more than max_group records and proves nothing, the address within its town does
+    for town in (f.place, f.city):
+        chunks.append(_group_pairs(_combined(f.address_key, town), cap))
     unlocated = ~np.isfinite(f.x)
     if unlocated.any():
         # records without a position meet the others by name order (pairs with one of them only)
@@ -871,7 +882,15 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
         # another town only asks for a nearly equal name
         same_town = ~c.other_place | (name >= s.name_without_coordinates)
-        by_address = c.same_address & (name >= s.name_with_address) & ~conflict & ~chain & ~(distance > s.far_m) & same_town
+        # a chain's branches never share a street address: its name alike as a whole is enough there
+        by_address = (
+            c.same_address
+            & (name >= s.name_with_address)
+            & ~conflict
+            & (~chain | (whole >= s.name_when_near))
+            & ~(distance > s.far_m)
+            & same_town
+        )
     close_name = ~located & (name >= s.name_without_coordinates)
     unplaced = (
         (~located & c.same_phone & (name >= s.name_with_phone) & ~c.other_part)

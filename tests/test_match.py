@@ -61,6 +61,20 @@ def test_a_chains_branches_at_one_spot_stay_apart() -> None:
     assert [5] in groups and [6] in groups
 
 
+def test_a_chains_branch_at_one_street_address_is_one_business() -> None:
+    # two sources place one Club Pilates 290 m apart (beyond chain_m), at the same street address:
+    # a chain's branches never share one, so the address links them; the branch next door does not
+    far_off = [at("Club Pilates", 32.70 + n * 0.05, -80.10, f"far{n}", address=f"{n} Oak Street") for n in range(5)]
+    branch = [
+        Listing("map", "a", "Club Pilates", 32.78000, -79.94000, address="2486 Church St, Suite 250", city="Charleston"),
+        Listing("places", "b", "CLUB PILATES LLC", 32.78260, -79.94000, address="2486 Church Street", city="Charleston"),
+        Listing("places", "c", "Club Pilates", 32.78150, -79.94000, address="2510 Church Street", city="Charleston"),
+    ]
+    groups = group_listings(far_off + branch)
+    assert [5, 6] in groups and [7] in groups
+    assert MatchSettings.from_table().chain_m < 290
+
+
 def test_same_phone_or_domain_links_nearby_records() -> None:
     listings = [
         at("Lowcountry DPC", 32.7850, -79.9350, "1", phone="+1 843-555-0150"),

@@ -163,7 +163,15 @@ def test_fitting_from_verdicts_on_some_pairs() -> None:
     picked = candidates[np.random.default_rng(13).choice(len(candidates), 600, replace=False)]
     verdicts = LabelledPairs(picked[:, 0], picked[:, 1], truth[picked[:, 0]] == truth[picked[:, 1]])
     assert 30 < verdicts.same.sum() < 570  # both kinds among them
-    poor = replace(load_settings(), name_when_near=99.0, near_m=20.0, name_when_far=100.0, name_with_address=99.0)
+    # records without a position meet by their address within a town, so those need spoiling too
+    poor = replace(
+        load_settings(),
+        name_when_near=99.0,
+        near_m=20.0,
+        name_when_far=100.0,
+        name_with_address=99.0,
+        name_without_coordinates=99.0,
+    )
     fitted, before, after = fit([(records, verdicts.counts)], poor)
     assert after.f1 > before.f1
     # judged on another area's whole truth, not only on the labelled pairs

@@ -77,6 +77,22 @@ def test_a_key_shared_by_many_proves_nothing() -> None:
     assert len(_group_pairs(codes, cap=3)) == 4  # 5-5, and the three 7s
 
 
+def test_an_address_in_many_towns_still_meets_its_twin_in_one_town() -> None:
+    # "100 Main Street" in 30 towns: more records than max_group share it, so the address alone
+    # proves nothing, but within one town it is one building (here neither record has a position
+    # and their names sort far apart, so no other key brings them together)
+    towns = [record(str(n), f"Shop {n}", 32.6 + n * 0.02, -79.93, address="100 Main St", city=f"Town {n}") for n in range(30)]
+    twins = [
+        record("a", "Alder Pilates", address="100 Main Street", city="Town 7", postcode="29401"),
+        record("b", "Zeta Pilates Alder", address="100 Main St", city="Town 7"),
+    ]
+    listings = towns + twins
+    assert S.max_group < len(towns)
+    assert (len(towns), len(towns) + 1) in pairs(listings)
+    # another town's "100 Main Street" (one whose name sorts far from both)
+    assert not {(15, len(towns)), (15, len(towns) + 1)} & pairs(listings)
+
+
 def test_clusters_do_not_depend_on_input_order() -> None:
     rng = random.Random(4)
     base = []
