@@ -1,6 +1,6 @@
 """Deduplication at metro scale: generate listings with known truth, run `prospect dedupe`, score it.
 
-    .venv/bin/python benchmarks/match.py [--sizes 10000,100000] [--seed 3] [--keep DIR] [--no-splink] [--no-prospect]
+    .venv/bin/python benchmarks/match.py [--sizes 10000,100000] [--seed 3] [--keep DIR] [--no-splink] [--no-prospect] [--blocking]
 
 The generator writes a synthetic metro area as three source CSVs (a map, a places dataset and a
 registry-style list): each business appears in one to three sources with realistic noise: typos,
@@ -11,6 +11,8 @@ shared by unrelated businesses. `prospect dedupe` then runs as a separate proces
 the script prints its wall time and peak memory, pairwise precision, recall and F1, B-cubed F1,
 and the number of chain branches wrongly merged. With splink installed it runs splink on the same
 data and prints its figures beside (benchmarks/splink_match.py, also a separate process; `pip install -e '.[bench]'`).
+With --blocking it also prints, per size, the share of true pairs that blocking makes candidates
+and the candidates per record (in this process: blocking is not a command of its own).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import sys
 import tempfile
 from collections import defaultdict
 from pathlib import Path
+
+import numpy as np
 
 WORDS = (
     "Harbor Palmetto Lowcountry Tidewater Marsh Oak Magnolia Cooper Ashley Battery Folly Summit Cedar Pine Willow River Bay "
@@ -171,6 +175,21 @@ _LAUNCHER = (
 )
 
 
+def blocking_recall(files: list[Path], truth: dict[tuple[str, str], int]) -> tuple[int, int, int, int]:
+    """True pairs, those among the candidate pairs, candidate pairs, records."""
+    from prospecting.listings_io import read_table, table_columns
+    from prospecting.match import blocked_pairs, load_settings, record_features
+    from prospecting.models import ListingColumns, texts
+
+    settings = load_settings()
+    records = ListingColumns.concat([table_columns(read_table(path)) for path in files])
+    business = np.array([truth[key] for key in zip(texts(records.source), texts(records.source_id), strict=True)])
+    candidates = blocked_pairs(record_features(records, settings), settings)
+    found = int(np.count_nonzero(business[candidates[:, 0]] == business[candidates[:, 1]]))
+    sizes = np.bincount(business)
+    return int((sizes * (sizes - 1) // 2).sum()), found, len(candidates), len(business)
+
+
 def run_measured(command: list[str]) -> tuple[float, float]:
     """Wall seconds and peak resident MB of one child process (os.wait4: that child alone)."""
     done = subprocess.run([sys.executable, "-c", _LAUNCHER, *command], stderr=subprocess.PIPE, text=True, check=False)
@@ -199,6 +218,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="keep the generated files here")
     parser.add_argument("--no-splink", action="store_true", help="do not run splink even where it is installed")
     parser.add_argument("--no-prospect", action="store_true", help="run splink only")
+    parser.add_argument("--blocking", action="store_true", help="print the share of true pairs among the candidates")
     args = parser.parse_args()
     tools = {"prospect": run_dedupe} if not args.no_prospect else {}
     if not args.no_splink and importlib.util.find_spec("splink") is not None:
@@ -220,6 +240,10 @@ def main() -> None:
                 writer.writerows(rows)
             files.append(path)
         chains = set(range(len(CHAINS) * max(20, size // 400)))
+        if args.blocking:
+            true_pairs, kept, candidates, records = blocking_recall(files, truth)
+            print(f"blocking {size:>10}: {kept:,} of {true_pairs:,} true pairs are candidates ({kept / true_pairs:.2%}); "
+                  f"{candidates / records:.1f} candidates per record", flush=True)  # fmt: skip
         for tool, run in tools.items():
             out = folder / ("dedupe.csv" if tool == "prospect" else f"{tool}.csv")
             seconds, peak = run(files, out)

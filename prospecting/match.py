@@ -640,28 +640,31 @@ def candidate_pairs(listings: Sequence[Listing], settings: MatchSettings) -> np.
 
 
 def blocked_pairs(f: _Features, settings: MatchSettings) -> np.ndarray:
+    count = len(f.names)
+
+    def coded(pairs: np.ndarray) -> np.ndarray:
+        """Each pair as one integer (lower record * count + higher), a record with itself dropped:
+        the keys find many pairs twice, and integers are a third of the memory of rows to sort."""
+        low, high = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64), np.maximum(pairs[:, 0], pairs[:, 1])
+        kept: np.ndarray = (low * count + high)[low != high]
+        return kept
+
     located = np.flatnonzero(np.isfinite(f.x))
     chunks = []
     if len(located) > 1:
-        chunks.append(located[pairs_within(f.x[located], f.y[located], settings.far_m)])
+        chunks.append(coded(located[pairs_within(f.x[located], f.y[located], settings.far_m)]))
     cap = settings.max_group
-    chunks += [_group_pairs(f.phone, cap), _group_pairs(f.domain, cap), _group_pairs(f.address_key, cap)]
+    keys = [f.phone, f.domain, f.address_key]
     # "100 Main Street" is a building in each of a metro's towns: in a large area the address alone
     # is shared by more than max_group records and proves nothing, the address within its town does
-    for town in (f.place, f.city):
-        chunks.append(_group_pairs(_combined(f.address_key, town), cap))
+    keys += [_combined(f.address_key, town) for town in (f.place, f.city)]
+    chunks += [coded(_group_pairs(key, cap)) for key in keys]
     unlocated = ~np.isfinite(f.x)
     if unlocated.any():
         # records without a position meet the others by name order (pairs with one of them only)
-        window = _window_pairs(f.names, np.arange(len(f.names)), settings.name_window)
-        chunks.append(window[unlocated[window[:, 0]] | unlocated[window[:, 1]]])
-    if not any(len(c) for c in chunks):
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.concatenate([c for c in chunks if len(c)])
-    low = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
-    high = np.maximum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
-    count = len(f.names)
-    codes = _distinct(low[low != high] * count + high[low != high])  # one sort of integers, not of rows
+        window = _window_pairs(f.names, np.arange(count), settings.name_window)
+        chunks.append(coded(window[unlocated[window[:, 0]] | unlocated[window[:, 1]]]))
+    codes = _distinct(np.concatenate(chunks)) if chunks else np.empty(0, dtype=np.int64)
     return np.column_stack((codes // count, codes % count))
 
 
