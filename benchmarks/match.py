@@ -175,6 +175,20 @@ _LAUNCHER = (
 )
 
 
+def write_sources(sources: dict[str, list[dict[str, str]]], folder: Path) -> list[Path]:
+    """One CSV per source in `folder`."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = []
+    for source, rows in sources.items():
+        path = folder / f"{source}.csv"
+        with path.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        files.append(path)
+    return files
+
+
 def blocking_recall(files: list[Path], truth: dict[tuple[str, str], int]) -> tuple[int, int, int, int]:
     """True pairs, those among the candidate pairs, candidate pairs, records."""
     from prospecting.listings_io import read_table, table_columns
@@ -230,15 +244,7 @@ def main() -> None:
         rng = random.Random(args.seed)
         sources, truth = generate(size, rng)
         folder = args.keep or Path(tempfile.mkdtemp(prefix="match-bench-"))
-        folder.mkdir(parents=True, exist_ok=True)
-        files = []
-        for source, rows in sources.items():
-            path = folder / f"{source}.csv"
-            with path.open("w", newline="", encoding="utf-8") as f:
-                writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-                writer.writeheader()
-                writer.writerows(rows)
-            files.append(path)
+        files = write_sources(sources, folder)
         chains = set(range(len(CHAINS) * max(20, size // 400)))
         if args.blocking:
             true_pairs, kept, candidates, records = blocking_recall(files, truth)
