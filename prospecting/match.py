@@ -981,16 +981,22 @@ def clusters(count: int, links: Iterable[tuple[int, int]] | np.ndarray) -> list[
 
 
 def _cannot_link(f: _Features, i: int, j: int, max_width_m: float) -> bool:
-    """Two records that cannot be one business: too far apart, or other phones and other house numbers."""
+    """Two records that cannot be one business: too far apart, other phones and other house numbers,
+    or other numbers or branch words in their names ("Foster Plaza 3" / "Foster Plaza 10") without a
+    phone in common."""
     if math.hypot(f.x[i] - f.x[j], f.y[i] - f.y[j]) > max_width_m:  # False when either lacks a point (NaN)
         return True
     other_phone = f.phone[i] and f.phone[j] and f.phone[i] != f.phone[j]
-    return bool(other_phone and f.house[i] >= 0 and f.house[j] >= 0 and f.house[i] != f.house[j])
+    if other_phone and f.house[i] >= 0 and f.house[j] >= 0 and f.house[i] != f.house[j]:
+        return True
+    same_phone = f.phone[i] and f.phone[i] == f.phone[j]
+    return not same_phone and any(marks[i] and marks[j] and marks[i] != marks[j] for marks in (f.number, f.branch))
 
 
 def _suspect_clusters(f: _Features, labels: np.ndarray, max_width_m: float) -> np.ndarray:
     """Labels of clusters that may hold two businesses: wider than `max_width_m` (bounding box
-    diagonal), or with several phones and several house numbers. Found over all clusters at once."""
+    diagonal), with several phones and several house numbers, or several numbers or branch words
+    in their names. Found over all clusters at once."""
     count = int(labels.max()) + 1 if len(labels) else 0
     suspect = np.zeros(count, dtype=bool)
     located = np.flatnonzero(np.isfinite(f.x))
@@ -1010,6 +1016,8 @@ def _suspect_clusters(f: _Features, labels: np.ndarray, max_width_m: float) -> n
         return np.bincount(distinct // (int(codes.max()) + 1), minlength=count) > 1
 
     suspect |= several(f.phone, f.phone != 0) & several(f.house + 1, f.house >= 0)
+    # records joined through a third ("Foster Plaza 3" - "Foster Plaza" - "Foster Plaza 10")
+    suspect |= several(f.number, f.number != 0) | several(f.branch, f.branch != 0)
     return np.flatnonzero(suspect)
 
 

@@ -106,6 +106,26 @@ def test_a_cluster_with_two_phones_and_two_house_numbers_is_split() -> None:
     assert sorted(map(tuple, group_listings(listings))) == [(0, 2), (1,)]
 
 
+@pytest.mark.parametrize(
+    ("hub", "first", "second"),
+    [
+        ("Foster Plaza", "Foster Plaza 3", "Foster Plaza Building 10"),
+        ("Cedar Yoga", "Cedar Yoga Midtown", "Cedar Yoga Uptown"),
+    ],
+)
+def test_two_numbers_or_branch_words_joined_through_a_third_are_split(hub: str, first: str, second: str) -> None:
+    # the two never link (other numbers or branch words in their names), but a record of the bare
+    # name between them links to each: the rebuilt cluster keeps one of them with it
+    listings = [
+        at("h", "1", hub, 32.7800, -79.9400),
+        at("a", "1", first, 32.7803, -79.9400),
+        at("b", "1", second, 32.7797, -79.9400),
+    ]
+    groups = group_listings(listings)
+    assert not any({1, 2} <= set(g) for g in groups), groups
+    assert any({0, 1} <= set(g) or {0, 2} <= set(g) for g in groups), groups
+
+
 def test_a_cluster_wider_than_the_limit_is_split() -> None:
     # a chain of close pairs, each within the link rules, spanning more than max_width_m
     step = 0.0012  # about 133 m
