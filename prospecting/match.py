@@ -402,6 +402,7 @@ class _Features:
     name_record: np.ndarray  # of each distinct name, the first record with it
     name_letters: np.ndarray  # int64 letters in the name, spaces not counted
     core_words: _CoreWords  # the core words of each distinct name
+    first_word: np.ndarray  # int64 code of the name's first word, 0 when none
     addresses: list[str]
     x: np.ndarray  # metres east (local projection), NaN without an exact point
     y: np.ndarray  # metres north
@@ -525,6 +526,7 @@ def record_features(records: ListingColumns, s: MatchSettings) -> _Features:
         name_record=np.unique(name_code, return_index=True)[1],
         name_letters=letters[name_code],
         core_words=core_words,
+        first_word=_arrow_codes(pc.list_element(pc.split_pattern(encoded.dictionary, " "), 0))[name_code],
         addresses=addresses,
         x=lon * _METRES_PER_DEGREE * math.cos(math.radians(origin)),
         y=lat * _METRES_PER_DEGREE,
@@ -696,6 +698,7 @@ class Comparisons:
     no_addresses: np.ndarray  # neither has an address
     same_place: np.ndarray  # same postcode (else city)
     other_place: np.ndarray  # both have one, and they differ
+    same_first_word: np.ndarray  # the names begin with the same word
 
 
 def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
@@ -742,6 +745,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         no_addresses=~has_address[a] & ~has_address[b],
         same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
         other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
+        same_first_word=(f.first_word[a] == f.first_word[b]) & (f.first_word[a] != 0),
     )
 
 
@@ -886,10 +890,12 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # another town only asks for a nearly equal name
         same_town = ~c.other_place | (name >= s.name_without_coordinates)
         # a chain's branches never share a street address: its name alike as a whole is enough there
+        # at one street address, names that begin alike differ in their cores by what they add
+        # ("Uncle Sam's Sandwich Bar" / "Uncle Sam's Subs", "Sacred Heart Parish" / "Sacred Heart Church")
         by_address = (
             c.same_address
             & (name >= s.name_with_address)
-            & ~conflict
+            & ~(c.conflict | ((c.core_name < s.name_core) & ~c.same_first_word))
             & (~chain | (whole >= s.name_when_near))
             & ~(distance > s.far_m)
             & same_town

@@ -186,6 +186,21 @@ def test_names_alike_but_for_their_cores_are_two_places() -> None:
     assert sorted(map(tuple, group_listings([planet, planet_too]))) == [(0, 1)]
 
 
+def test_at_one_address_names_that_begin_alike_are_one_place_whatever_their_cores() -> None:
+    # 200 m apart (beyond near_m), at one street address: the cores differ ("sandwich bar" / "subs")
+    # but the names begin alike; two restaurants of one plaza that share a later word do not
+    sams = [
+        Listing("osm", "node/1", "Uncle Sam's Sandwich Bar", 40.4400, -79.9560, address="210 Oakland Avenue"),
+        Listing("foursquare", "a", "Uncle Sam's Subs", 40.4418, -79.9560, address="210 Oakland Ave"),
+    ]
+    assert sorted(map(tuple, group_listings(sams))) == [(0, 1)]
+    plaza = [
+        Listing("osm", "node/2", "Pho Saigon", 40.4500, -79.9500, address="3 Plaza Drive"),
+        Listing("yelp", "b", "Saigon Noodle House", 40.4501, -79.9501, address="3 Plaza Dr"),
+    ]
+    assert sorted(map(tuple, group_listings(plaza))) == [(0,), (1,)]
+
+
 def test_house_numbers_conflict_on_one_street_only() -> None:
     # a corner salon: its door on one street, its building's number on the other, placed 90 m apart
     # (further than one spot)
