@@ -699,6 +699,7 @@ class Comparisons:
     same_place: np.ndarray  # same postcode (else city)
     other_place: np.ndarray  # both have one, and they differ
     same_first_word: np.ndarray  # the names begin with the same word
+    same_core: np.ndarray  # the names have the same core words, and some
 
 
 def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
@@ -746,6 +747,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
         same_place=(f.place[a] == f.place[b]) & (f.place[a] != 0),
         other_place=(f.place[a] != f.place[b]) & (f.place[a] != 0) & (f.place[b] != 0),
         same_first_word=(f.first_word[a] == f.first_word[b]) & (f.first_word[a] != 0),
+        same_core=(f.core[a] == f.core[b]) & (f.core[a] != 0),
     )
 
 
@@ -889,14 +891,15 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
         # another town only asks for a nearly equal name
         same_town = ~c.other_place | (name >= s.name_without_coordinates)
-        # a chain's branches never share a street address: its name alike as a whole is enough there
+        # a chain's branches never share a street address: its name alike as a whole, or with the
+        # same core words ("Crazy Mocha" / "Crazy Mocha Coffee"), is enough there
         # at one street address, names that begin alike differ in their cores by what they add
         # ("Uncle Sam's Sandwich Bar" / "Uncle Sam's Subs", "Sacred Heart Parish" / "Sacred Heart Church")
         by_address = (
             c.same_address
             & (name >= s.name_with_address)
             & ~(c.conflict | ((c.core_name < s.name_core) & ~c.same_first_word))
-            & (~chain | (whole >= s.name_when_near))
+            & (~chain | (whole >= s.name_when_near) | c.same_core)
             & ~(distance > s.far_m)
             & same_town
         )

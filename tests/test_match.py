@@ -72,6 +72,13 @@ def test_a_chains_branch_at_one_street_address_is_one_business() -> None:
     ]
     groups = group_listings(far_off + branch)
     assert [5, 6] in groups and [7] in groups
+    # kind words added to a chain's name ("coffee") leave its core: one branch too
+    cafes = [at("Crazy Mocha", 32.70 + n * 0.05, -80.20, f"cafe{n}", address=f"{n} Elm Street") for n in range(5)]
+    cafe = [
+        Listing("map", "d", "Crazy Mocha", 32.79000, -79.95000, address="4032 Butler Street"),
+        Listing("places", "e", "Crazy Mocha Coffee", 32.79260, -79.95000, address="4032 Butler St"),
+    ]
+    assert [5, 6] in group_listings(cafes + cafe)
     assert MatchSettings.from_table().chain_m < 290
 
 
