@@ -666,7 +666,7 @@ def blocked_pairs(f: _Features, settings: MatchSettings) -> np.ndarray:
         # records without a position meet the others by name order (pairs with one of them only)
         window = _window_pairs(f.names, np.arange(count), settings.name_window)
         chunks.append(coded(window[unlocated[window[:, 0]] | unlocated[window[:, 1]]]))
-    codes = _distinct(np.concatenate(chunks)) if chunks else np.empty(0, dtype=np.int64)
+    codes = _distinct(np.concatenate(chunks))
     return np.column_stack((codes // count, codes % count))
 
 
@@ -719,7 +719,7 @@ def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
     other_unit = (f.unit[a] != 0) & (f.unit[b] != 0) & (f.unit[a] != f.unit[b]) & ~other_house  # one building, two suites
     address = np.zeros(len(pairs), dtype=np.float32)
     unplaced = np.flatnonzero(~np.isfinite(distance))
-    has_address = np.array([bool(x) for x in f.addresses])
+    has_address = np.array([bool(x) for x in f.addresses], dtype=bool)
     both = unplaced[has_address[a[unplaced]] & has_address[b[unplaced]]]
     if len(both):
         addresses = np.array(f.addresses, dtype=object)
@@ -867,7 +867,8 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
     name, whole, distance, chain = c.name, c.whole_name, c.distance, c.chain
     # names alike but for their cores ("Planet Fitness" / "Orangetheory Fitness") link by name only
     # with a phone or website to back them
-    conflict = c.conflict | (c.core_name < s.name_core)
+    core_conflict = c.core_name < s.name_core
+    conflict = c.conflict | core_conflict
     with np.errstate(invalid="ignore"):
         near = located & (distance <= s.near_m) & (name >= s.name_when_near) & ~conflict & ~chain
         # further away, or a chain's branch, one name inside another is not enough: a campus and
@@ -891,14 +892,14 @@ def accept(c: Comparisons, s: MatchSettings) -> np.ndarray:
         # towns are written many ways ("new york" / "new york city", "los angeles" / "hollywood"):
         # another town only asks for a nearly equal name
         same_town = ~c.other_place | (name >= s.name_without_coordinates)
-        # a chain's branches never share a street address: its name alike as a whole, or with the
-        # same core words ("Crazy Mocha" / "Crazy Mocha Coffee"), is enough there
         # at one street address, names that begin alike differ in their cores by what they add
-        # ("Uncle Sam's Sandwich Bar" / "Uncle Sam's Subs", "Sacred Heart Parish" / "Sacred Heart Church")
+        # ("Uncle Sam's Sandwich Bar" / "Uncle Sam's Subs", "Sacred Heart Parish" / "Sacred Heart
+        # Church"); a chain's branches never share one, so there its name alike as a whole, or with
+        # the same core words ("Crazy Mocha" / "Crazy Mocha Coffee"), is enough
         by_address = (
             c.same_address
             & (name >= s.name_with_address)
-            & ~(c.conflict | ((c.core_name < s.name_core) & ~c.same_first_word))
+            & ~(c.conflict | (core_conflict & ~c.same_first_word))
             & (~chain | (whole >= s.name_when_near) | c.same_core)
             & ~(distance > s.far_m)
             & same_town
@@ -977,6 +978,8 @@ def _components(count: int, edges: np.ndarray) -> np.ndarray:
 
 def _groups(labels: np.ndarray) -> list[list[int]]:
     """Records by label, each group sorted, groups in order of first member."""
+    if not len(labels):
+        return []
     order = np.argsort(labels, kind="stable")
     bounds = np.flatnonzero(np.r_[True, labels[order][1:] != labels[order][:-1]])
     groups = [order[start:end].tolist() for start, end in zip(bounds, np.r_[bounds[1:], len(labels)], strict=True)]
@@ -1071,6 +1074,8 @@ def group_records(records: ListingColumns, settings: MatchSettings | None = None
 
 def label_records(records: ListingColumns, settings: MatchSettings | None = None) -> np.ndarray:
     """The cluster label of each record: blocking, comparison, then clustering."""
+    if not len(records):  # a file of headers only
+        return np.zeros(0, dtype=np.int64)
     s = settings or MatchSettings.from_table()
     f = record_features(records, s)
     return cluster(f, compare(f, blocked_pairs(f, s)), s)

@@ -80,6 +80,17 @@ def test_dedupe_without_coordinates(tmp_path: Path) -> None:
     assert rows[2]["prospect_id"] != rows[3]["prospect_id"]  # two branches of a chain
 
 
+def test_a_file_of_headers_only_gives_a_file_of_headers_only(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("name,address,city,phone\n", encoding="utf-8")
+    for command in ("classify", "dedupe"):
+        out = tmp_path / f"{command}.csv"
+        code, stdout, stderr = run(command, str(empty), "--out", str(out))
+        assert code == 0, stdout + stderr
+        columns, rows = read(out)
+        assert rows == [] and "name" in columns
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

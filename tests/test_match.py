@@ -96,6 +96,10 @@ def test_same_phone_or_domain_links_nearby_records() -> None:
     assert (4,) in groups and (5,) in groups  # a shared facebook.com proves nothing
 
 
+def test_no_listings_no_prospects() -> None:
+    assert group_listings([]) == [] and match_prospects([]) == []
+
+
 def test_without_coordinates() -> None:
     table = read_table(FIXTURES / "no_coordinates.csv")
     listings = table_listings(table)
