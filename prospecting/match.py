@@ -699,7 +699,7 @@ class Comparisons:
     same_place: np.ndarray  # same postcode (else city)
     other_place: np.ndarray  # both have one, and they differ
     same_first_word: np.ndarray  # the names begin with the same word
-    same_core: np.ndarray  # the names have the same core words, and some
+    same_core: np.ndarray  # the names have the same core words, and the core is not empty
 
 
 def compare(f: _Features, pairs: np.ndarray) -> Comparisons:
